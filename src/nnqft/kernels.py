@@ -1,0 +1,76 @@
+"""Gaussian-process kernels K(x, x') = sb^2 + sw^2 E[h(z) h(z')] of the infinite-width limit.
+
+(z, z') is the zero-mean Gaussian pre-activation pair with covariance q(x, x') =
+sb^2 + sw^2 x.x'/d_in. Closed forms for the registered activations (science.md sec. 1);
+any other activation falls back to Gauss-Hermite quadrature of the same expectation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnqft.networks import NetworkSpec, activation
+
+
+def preactivation_covariance(spec: NetworkSpec, x, y=None) -> np.ndarray:
+    """q(x_a, y_b) = sb^2 + sw^2 x_a.y_b / d_in, shape (P, Q)."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    y = x if y is None else np.atleast_2d(np.asarray(y, dtype=np.float64))
+    return spec.sb**2 + spec.sw**2 * (x @ y.T) / spec.d_in
+
+
+def _erf_pair(qxy, qxx, qyy):
+    return (2 / np.pi) * np.arcsin(2 * qxy / np.sqrt((1 + 2 * qxx) * (1 + 2 * qyy)))
+
+
+def _relu_pair(qxy, qxx, qyy):
+    norm = np.sqrt(qxx * qyy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos_t = np.where(norm > 0, qxy / np.where(norm > 0, norm, 1.0), 1.0)
+    t = np.arccos(np.clip(cos_t, -1.0, 1.0))
+    return norm * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi)
+
+
+def _gauss_pair(qxy, qxx, qyy):
+    return np.exp(qxy - 0.5 * (qxx + qyy))
+
+
+_CLOSED_FORMS = {"erf": _erf_pair, "relu": _relu_pair, "gauss": _gauss_pair}
+
+
+def _quadrature_pair(name, qxy, qxx, qyy, order=64):
+    """E[h(z; qxx) h(z'; qyy)] by tensor Gauss-Hermite quadrature on the Cholesky factor."""
+    h = activation(name).h
+    t, w = np.polynomial.hermite_e.hermegauss(order)
+    w = w / np.sqrt(2 * np.pi)
+    u, v = np.meshgrid(t, t, indexing="ij")
+    ww = np.outer(w, w)
+    qxy, qxx, qyy = np.broadcast_arrays(qxy, qxx, qyy)
+    out = np.empty(qxy.shape)
+    for i in np.ndindex(qxy.shape):
+        a = np.sqrt(qxx[i])
+        c = qxy[i] / a if a > 0 else 0.0
+        d = np.sqrt(max(qyy[i] - c * c, 0.0))
+        z1, z2 = a * u, c * u + d * v
+        out[i] = np.sum(ww * np.asarray(h(z1, qxx[i])) * np.asarray(h(z2, qyy[i])))
+    return out
+
+
+def hidden_covariance(spec: NetworkSpec, x, y=None) -> np.ndarray:
+    """E[h(x_a) h(y_b)] over one hidden neuron, shape (P, Q)."""
+    if not spec.zero_mean:
+        raise ValueError("the GP kernel is defined here for zero-mean parameters only")
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    y = x if y is None else np.atleast_2d(np.asarray(y, dtype=np.float64))
+    qxy = preactivation_covariance(spec, x, y)
+    qxx = np.diag(preactivation_covariance(spec, x))[:, None]
+    qyy = np.diag(preactivation_covariance(spec, y))[None, :]
+    pair = _CLOSED_FORMS.get(spec.activation)
+    if pair is None:
+        return _quadrature_pair(spec.activation, qxy, qxx, qyy)
+    return pair(qxy, qxx, qyy)
+
+
+def gp_kernel(spec: NetworkSpec, x, y=None) -> np.ndarray:
+    """K(x_a, y_b) = sb^2 + sw^2 E[h(x_a) h(y_b)], shape (P, Q)."""
+    return spec.sb**2 + spec.sw**2 * hidden_covariance(spec, x, y)
