@@ -1,0 +1,96 @@
+"""The correlator datasets of the output contract (conventions.md), built from block means.
+
+Shard files hold block means only; the merged dataset per (activation, d_in) adds estimates,
+batch-means standard errors, P1's chunk background, the GP prediction, the Rao-Blackwell
+estimates and jackknifed connected correlators. Variables (dims):
+
+    G{n}, G{n}_stderr, G{n}_background      (width, out, t{n})   plain Monte Carlo
+    G{n}_rb, G{n}_rb_stderr                 (width, out, t{n})   Rao-Blackwell
+    G{n}_gp                                 (t{n})               GP (Wick) prediction
+    G{n}_connected[_rb][_stderr]            (width, out, t{n})   connected, n = 4, 6 (jackknife)
+    G{n}_block_mean, G{n}_rb_block_mean     (width, block, out, t{n})
+    t{n}_points                             (t{n}, slot{n})      input indices of each multiset
+    x                                       (point, dim)         the inputs
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from nnqft import correlators, estimators, kernels
+from nnqft.networks import NetworkSpec
+
+
+def _tdim(n: int) -> str:
+    return f"t{n}"
+
+
+def shard_dataset(block_means: dict, widths, blocks: range, block_size: int) -> xr.Dataset:
+    """Wrap ``ensemble.run_shard`` output: {n: (plain, rb)} arrays (width, block, out, T_n)."""
+    data = {}
+    for n, (plain, rb) in block_means.items():
+        dims = ("width", "block", "out", _tdim(n))
+        data[f"G{n}_block_mean"] = (dims, plain)
+        data[f"G{n}_rb_block_mean"] = (dims, rb)
+    coords = {"width": list(widths), "block": list(blocks)}
+    return xr.Dataset(data, coords=coords, attrs={"block_size": block_size})
+
+
+def merge_shards(shards: list[xr.Dataset], n_blocks: int) -> xr.Dataset:
+    """Concatenate shards along ``block`` in block order; every block must appear exactly once."""
+    merged = xr.concat(shards, dim="block").sortby("block")
+    found = merged["block"].values
+    if not np.array_equal(found, np.arange(n_blocks)):
+        missing = sorted(set(range(n_blocks)) - set(found.tolist()))
+        raise ValueError(f"shards do not cover blocks 0..{n_blocks - 1} once each (missing {missing[:10]})")
+    return merged
+
+
+def orders_of(ds: xr.Dataset) -> list[int]:
+    return sorted(int(name[1:].split("_")[0]) for name in ds.data_vars if name.endswith("_rb_block_mean"))
+
+
+def correlator_dataset(blocks: xr.Dataset, spec: NetworkSpec, x: np.ndarray, background_chunks: int) -> xr.Dataset:
+    """Estimates, errors, background, GP and connected correlators from merged block means."""
+    x = np.asarray(x, dtype=np.float64)
+    n_points = len(x)
+    orders = orders_of(blocks)
+    gp_kernel = kernels.gp_kernel(spec, x)
+    ds = xr.Dataset(coords={"width": blocks["width"].values, "x": (("point", "dim"), x)})
+    axis = blocks[f"G{orders[0]}_block_mean"].get_axis_num("block")
+    for n in orders:
+        tdim = _tdim(n)
+        tuples = correlators.multisets(n_points, n)
+        ds.coords[f"{tdim}_points"] = ((tdim, f"slot{n}"), tuples)
+        dims = ("width", "out", tdim)
+        for suffix in ("", "_rb"):
+            bm = blocks[f"G{n}{suffix}_block_mean"].values
+            mean, stderr = estimators.mean_and_stderr(bm, axis=axis)
+            ds[f"G{n}{suffix}"] = (dims, mean)
+            ds[f"G{n}{suffix}_stderr"] = (dims, stderr)
+            ds[f"G{n}{suffix}_block_mean"] = (("width", "block", "out", tdim), bm)
+        ds[f"G{n}_background"] = (dims, estimators.chunk_background(
+            blocks[f"G{n}_block_mean"].values, background_chunks, axis=axis))
+        ds[f"G{n}_gp"] = ((tdim,), correlators.gaussian_moments(gp_kernel, tuples))
+    for n in (4, 6):
+        if n not in orders:
+            continue
+        needed = [k for k in orders if k <= n]
+        for suffix in ("", "_rb"):
+            moments = [blocks[f"G{k}{suffix}_block_mean"].values for k in needed]
+
+            def connected(*ms, n=n):
+                return correlators.cumulants_from_moments(dict(zip(needed, ms)), n_points, n)
+
+            est, err = estimators.jackknife(connected, *moments, axis=axis)
+            ds[f"G{n}_connected{suffix}"] = (("width", "out", _tdim(n)), est)
+            ds[f"G{n}_connected{suffix}_stderr"] = (("width", "out", _tdim(n)), err)
+    ds.attrs.update(
+        activation=spec.activation, d_in=spec.d_in, d_out=spec.d_out, sw=spec.sw, sb=spec.sb,
+        n_blocks=blocks.sizes["block"], block_size=blocks.attrs["block_size"],
+        n_networks=blocks.sizes["block"] * blocks.attrs["block_size"], background_chunks=background_chunks,
+        standard_error="batch means over equal blocks (connected: delete-one-block jackknife)",
+        background="P1: std over background_chunks equal chunks of the chunk means",
+    )
+    return ds

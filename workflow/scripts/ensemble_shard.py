@@ -1,0 +1,22 @@
+"""Generate one shard (a contiguous range of blocks) of a width sweep into block means."""
+
+from nnqft import config, datasets, ensemble, inputs, io, runlog
+
+log = runlog.to_file(snakemake.log[0])  # noqa: F821 (snakemake is injected)
+cfg = snakemake.config  # noqa: F821
+wc = snakemake.wildcards  # noqa: F821
+dev = cfg["deviation"]
+d_in = int(wc.d_in)
+
+spec = config.network_spec(cfg, wc.activation, d_in)
+x = inputs.paper_inputs(wc.activation, d_in)
+plan = ensemble.BlockPlan(dev["n_networks"], dev["n_blocks"], dev["batch_elements"], cfg["sampling_dtype"])
+blocks = ensemble.shard_blocks(dev["n_blocks"], dev["shards"], int(wc.shard))
+log.info("%s: shard %s, blocks %d..%d of %d, %d networks per width", snakemake.params.ensemble,  # noqa: F821
+         wc.shard, blocks.start, blocks.stop - 1, dev["n_blocks"], len(blocks) * plan.block_size)
+
+means = ensemble.run_shard(spec, x, dev["widths"], plan, seed=cfg["seed"], ensemble=snakemake.params.ensemble,  # noqa: F821
+                           blocks=blocks, prng=cfg["prng"])
+ds = datasets.shard_dataset(means, dev["widths"], blocks, plan.block_size)
+ds.attrs.update(io.provenance(cfg, snakemake.rule))  # noqa: F821
+io.write_netcdf(ds, snakemake.output[0])  # noqa: F821
