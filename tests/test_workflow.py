@@ -1,0 +1,66 @@
+"""End to end: the ci config through every rule in a scratch copy of the workflow."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    work = tmp_path_factory.mktemp("workflow")
+    for item in ("Snakefile", "workflow", "config", "profiles"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", "all", "--configfile", "config/ci.yaml"]
+    subprocess.run(snakemake, cwd=work, check=True, capture_output=True, text=True)
+    subprocess.run(snakemake + ["--report", "report.html"], cwd=work, check=True, capture_output=True, text=True)
+    return work
+
+
+def test_correlator_dataset_contract(run_dir):
+    ds = xr.open_dataset(run_dir / "results/correlators/erf_d1.nc", engine="h5netcdf")
+    assert ds.sizes["t2"] == 21 and ds.sizes["t4"] == 126 and ds.sizes["t6"] == 462
+    assert ds["x"].dims == ("point", "dim") and ds.sizes["point"] == 6
+    for n in (2, 4, 6):
+        for suffix in ("", "_stderr", "_background", "_rb", "_rb_stderr"):
+            assert ds[f"G{n}{suffix}"].dims == ("width", "out", f"t{n}")
+        assert ds[f"G{n}_gp"].dims == (f"t{n}",)
+        assert ds[f"t{n}_points"].shape == (ds.sizes[f"t{n}"], n)
+    for attr in ("config", "seed", "package_versions", "git_revision", "rule"):
+        assert attr in ds.attrs
+    assert ds.attrs["rule"] == "correlators" and ds.attrs["seed"] == 1
+
+
+def test_relu_m4_is_five_over_n_at_every_width(run_dir):
+    ds = xr.open_dataset(run_dir / "results/correlators/relu_d1.nc", engine="h5netcdf")
+    gp = ds["G4_gp"]
+    for est in ("G4", "G4_rb"):
+        m4 = ds[est] / gp - 1
+        z = (m4 - 5 / ds["width"]) / (ds[f"{est}_stderr"] / gp)
+        assert float(np.abs(z).max()) < 4
+
+
+def test_two_point_deviation_below_background(run_dir):
+    table = pd.read_csv(run_dir / "results/tables/deviation.csv")
+    m2 = table[(table["quantity"] == "m2") & (table["estimator"] == "plain")]
+    assert len(m2) == 3 * 2 * 4
+    assert np.all(m2["m"] < m2["background"])
+
+
+def test_slopes_table_and_report(run_dir):
+    slopes = pd.read_csv(run_dir / "results/tables/deviation_slopes.csv")
+    assert set(slopes["quantity"]) == {"m2", "m4", "m6", "G6c"}
+    assert slopes["n_widths"].between(0, 4).all()
+    figures = sorted(p.name for p in (run_dir / "results/figures").glob("deviation_*.png"))
+    assert len(figures) == 6
+    html = (run_dir / "report.html").read_text()
+    assert "deviation_slopes.csv" in html and "deviation_relu_d1.png" in html
