@@ -13,9 +13,11 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ensembles.smk"
+include: "workflow/rules/theory.smk"
 include: "workflow/rules/deviation.smk"
 
 
 rule all:
     input:
         deviation_targets(),
+        exact_targets(),

@@ -7,6 +7,7 @@ estimates and jackknifed connected correlators. Variables (dims):
     G{n}, G{n}_stderr, G{n}_background      (width, out, t{n})   plain Monte Carlo
     G{n}_rb, G{n}_rb_stderr                 (width, out, t{n})   Rao-Blackwell
     G{n}_gp                                 (t{n})               GP (Wick) prediction
+    G{n}_exact, G{n}_connected_exact        (width, t{n})        exact finite-N values (if given)
     G{n}_connected[_rb][_stderr]            (width, out, t{n})   connected, n = 4, 6 (jackknife)
     G{n}_block_mean, G{n}_rb_block_mean     (width, block, out, t{n})
     t{n}_points                             (t{n}, slot{n})      input indices of each multiset
@@ -51,8 +52,12 @@ def orders_of(ds: xr.Dataset) -> list[int]:
     return sorted(int(name[1:].split("_")[0]) for name in ds.data_vars if name.endswith("_rb_block_mean"))
 
 
-def correlator_dataset(blocks: xr.Dataset, spec: NetworkSpec, x: np.ndarray, background_chunks: int) -> xr.Dataset:
-    """Estimates, errors, background, GP and connected correlators from merged block means."""
+def correlator_dataset(blocks: xr.Dataset, spec: NetworkSpec, x: np.ndarray, background_chunks: int,
+                       exact: xr.Dataset | None = None) -> xr.Dataset:
+    """Estimates, errors, background, GP and connected correlators from merged block means.
+
+    ``exact`` (from ``exact_dataset``, same widths and inputs) adds the exact values.
+    """
     x = np.asarray(x, dtype=np.float64)
     n_points = len(x)
     orders = orders_of(blocks)
@@ -86,6 +91,10 @@ def correlator_dataset(blocks: xr.Dataset, spec: NetworkSpec, x: np.ndarray, bac
             est, err = estimators.jackknife(connected, *moments, axis=axis)
             ds[f"G{n}_connected{suffix}"] = (("width", "out", _tdim(n)), est)
             ds[f"G{n}_connected{suffix}_stderr"] = (("width", "out", _tdim(n)), err)
+    if exact is not None:
+        if not np.array_equal(exact["width"].values, ds["width"].values) or not np.allclose(exact["x"].values, x):
+            raise ValueError("the exact dataset was computed for other widths or inputs")
+        ds.update(exact.drop_vars(["x"]))
     ds.attrs.update(
         activation=spec.activation, d_in=spec.d_in, d_out=spec.d_out, sw=spec.sw, sb=spec.sb,
         n_blocks=blocks.sizes["block"], block_size=blocks.attrs["block_size"],
@@ -94,3 +103,15 @@ def correlator_dataset(blocks: xr.Dataset, spec: NetworkSpec, x: np.ndarray, bac
         background="P1: std over background_chunks equal chunks of the chunk means",
     )
     return ds
+
+
+def exact_dataset(exact: dict, widths, x: np.ndarray) -> xr.Dataset:
+    """Wrap ``exact.exact_correlators`` output as G{n}_exact, G{n}_connected_exact (width, t{n})."""
+    data = {}
+    for key, value in exact.items():
+        if key.endswith("_coef"):
+            continue
+        n = int(key[1:].split("_")[0])
+        data[f"{key}_exact"] = (("width", _tdim(n)), value)
+    coords = {"width": list(widths), "x": (("point", "dim"), np.asarray(x, dtype=np.float64))}
+    return xr.Dataset(data, coords=coords)

@@ -36,6 +36,10 @@ def deviation_table(ds: xr.Dataset) -> pd.DataFrame:
             for i, width in enumerate(ds["width"].values):
                 rows.append(dict(n=n, estimator=est, width=int(width), m=m[i], m_stderr=m_err[i],
                                  background=background[i], noise=noise[i]))
+        if f"G{n}_exact" in ds:
+            exact = np.mean(np.abs(ds[f"G{n}_exact"].values - gp) / np.abs(gp), axis=-1)
+            rows += [dict(n=n, estimator="exact", width=int(w), m=v, m_stderr=0.0)
+                     for w, v in zip(ds["width"].values, exact)]
     return pd.DataFrame(rows)
 
 
@@ -57,6 +61,10 @@ def connected_table(ds: xr.Dataset, n: int = 6) -> pd.DataFrame:
         noise = np.mean(ds[f"G{n}_connected{suffix}_stderr"].values / np.abs(gp), axis=(-2, -1))
         for i, width in enumerate(ds["width"].values):
             rows.append(dict(n=n, estimator=est, width=int(width), m=value[i], m_stderr=err[i], noise=noise[i]))
+    if f"G{n}_connected_exact" in ds:
+        exact = np.mean(np.abs(ds[f"G{n}_connected_exact"].values) / np.abs(gp), axis=-1)
+        rows += [dict(n=n, estimator="exact", width=int(w), m=v, m_stderr=0.0)
+                 for w, v in zip(ds["width"].values, exact)]
     return pd.DataFrame(rows)
 
 
@@ -96,7 +104,7 @@ def slope_rows(table: pd.DataFrame, quantity: str) -> list[dict]:
     pure noise gives m of about 0.8 x that level, so such widths carry a real deviation.
     """
     rows = []
-    for est, grp in table.groupby("estimator", sort=False):
+    for est, grp in table[table["estimator"] != "exact"].groupby("estimator", sort=False):
         above = grp[grp["m"] > NOISE_FACTOR * grp["noise"]]
         fit = loglog_slope(above["width"], above["m"], above["m_stderr"])
         rows.append(dict(quantity=quantity, estimator=est, **fit, n_widths=len(above),

@@ -38,11 +38,10 @@ def _log10_errorbar(ax, x, y, yerr, **style):
     ax.errorbar(np.log10(x[keep]), ly, yerr=lerr, capsize=2, lw=1, ms=4, **style)
 
 
-def deviation_figure(deviation: pd.DataFrame, connected: pd.DataFrame, title: str,
-                     theory: pd.DataFrame | None = None):
+def deviation_figure(deviation: pd.DataFrame, connected: pd.DataFrame, title: str):
     """P1's deviation plot: log10 m_n vs log10 N for n = 2, 4, 6 with background, and |G6_c|.
 
-    ``theory`` (optional) has columns quantity, width, m: exact curves drawn as lines.
+    Rows with estimator "exact" (parameter-space values) are drawn as lines.
     """
     theme()
     orders = sorted(deviation["n"].unique())
@@ -51,17 +50,70 @@ def deviation_figure(deviation: pd.DataFrame, connected: pd.DataFrame, title: st
     panels.append(("G6c", connected, r"$\log_{10}\,\langle |G^{(6)}_c| / G^{(6)}_{GP} \rangle$"))
     for ax, (quantity, table, ylabel) in zip(axes, panels):
         for est, grp in table.groupby("estimator", sort=False):
+            if est == "exact":
+                keep = grp["m"] > 1e-10  # exact m_2 is zero up to round-off: nothing to draw
+                ax.plot(np.log10(grp["width"][keep]), np.log10(grp["m"][keep]), "k-", lw=1.2, label="exact")
+                continue
             _log10_errorbar(ax, grp["width"].values, grp["m"].values, grp["m_stderr"].values,
                             ls="none", **ESTIMATOR_STYLE[est])
-        if "background" in table:
-            bg = table[table["estimator"] == "plain"]
+        bg = table[table["estimator"] == "plain"].dropna(subset=["background"])
+        if len(bg):
             ax.plot(np.log10(bg["width"]), np.log10(bg["background"]), "k--", lw=1, label="background (P1)")
-        if theory is not None and quantity in set(theory["quantity"]):
-            th = theory[theory["quantity"] == quantity]
-            ax.plot(np.log10(th["width"]), np.log10(th["m"]), "k-", lw=1.2, label="exact")
         ax.set_xlabel(r"$\log_{10} N$")
         ax.set_ylabel(ylabel)
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def zscore_figure(zscores: pd.DataFrame, n: int = 4):
+    """Distribution of (estimate - exact) / stderr per width, one panel per activation."""
+    theme()
+    data = zscores[zscores["n"] == n]
+    names = sorted(data["activation"].unique())
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], names):
+        sns.boxplot(data=data[data["activation"] == name], x="width", y="z", hue="estimator",
+                    ax=ax, fliersize=1.5, linewidth=0.8, palette={"plain": "C0", "rao_blackwell": "C1"})
+        for level in (-3, 3):
+            ax.axhline(level, color="k", ls=":", lw=1)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_title(f"{name}-net, n = {n}")
+        ax.set_xlabel("width N")
+        ax.set_ylabel(r"$(G_{\rm ensemble} - G_{\rm exact}) / \sigma$")
+    fig.tight_layout()
+    return fig
+
+
+def cumulant_scaling_figure(scaling: pd.DataFrame):
+    """rho_r(N) = N^(r/2-1) sum G_c^(r) / sum kappa_r(u) against N: flat at 1 for i.i.d. neurons."""
+    theme()
+    names = sorted(scaling["activation"].unique())
+    orders = sorted(scaling["r"].unique())
+    fig, axes = plt.subplots(len(orders), len(names), figsize=(4 * len(names), 3 * len(orders)),
+                             sharex=True, squeeze=False)
+    markers = {"plain": "o", "rao_blackwell": "s"}
+    for (i, r), (j, name) in ((a, b) for a in enumerate(orders) for b in enumerate(names)):
+        ax = axes[i, j]
+        sub = scaling[(scaling["r"] == r) & (scaling["activation"] == name)]
+        for k, (d_in, grp) in enumerate(sub.groupby("d_in")):
+            for est, g in grp[grp["estimator"] != "exact"].groupby("estimator"):
+                shift = 1 + 0.04 * (k - 1) + (0.015 if est == "plain" else 0)
+                ax.errorbar(g["width"] * shift, g["rho"], yerr=g["rho_stderr"], ls="none", capsize=2,
+                            marker=markers[est], ms=4, color=f"C{k}", mfc="none" if est == "plain" else None,
+                            label=f"d_in={d_in}, {est}")
+        ax.axhline(1.0, color="k", lw=1.2, label="exact")
+        # Plain Monte Carlo of a 6-pt cumulant at large N can be 10^4 times noisier than the
+        # Rao-Blackwell estimate: scale the axis to the latter; the table has every value.
+        rb = sub[sub["estimator"] == "rao_blackwell"]
+        lo = min(1.0, (rb["rho"] - rb["rho_stderr"]).min())
+        hi = max(1.0, (rb["rho"] + rb["rho_stderr"]).max())
+        ax.set_ylim(lo - 0.3 * (hi - lo) - 0.05, hi + 0.3 * (hi - lo) + 0.05)
+        ax.set_xscale("log")
+        ax.set_title(f"{name}-net, r = {r}")
+        ax.set_xlabel("width N")
+        ax.set_ylabel(rf"$N^{{{r // 2 - 1}}}\,\Sigma G_c^{{({r})}} / \Sigma \kappa_{r}(u)$")
+    axes[0, 0].legend(fontsize=6)
     fig.tight_layout()
     return fig

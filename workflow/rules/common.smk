@@ -37,6 +37,15 @@ def deviation_targets():
     ]
 
 
+def exact_targets():
+    return [
+        "results/tables/exact_vs_ensemble.csv",
+        "results/tables/cumulant_scaling.csv",
+        "results/figures/exact_vs_ensemble.png",
+        "results/figures/cumulant_scaling.png",
+    ]
+
+
 def shard_files(wildcards):
     return expand(
         "results/ensembles/{activation}_d{d_in}/shard{shard}.nc",

@@ -16,7 +16,8 @@ rule ensemble_shard:
 
 rule correlators:
     input:
-        shard_files,
+        shards=shard_files,
+        exact="results/exact/{activation}_d{d_in}.nc",
     output:
         "results/correlators/{activation}_d{d_in}.nc",
     log:

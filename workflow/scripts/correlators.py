@@ -1,4 +1,4 @@
-"""Merge the shards of a width sweep into its correlator dataset (output contract)."""
+"""Merge the shards of a width sweep and its exact values into the correlator dataset."""
 
 from nnqft import config, datasets, inputs, io, runlog
 
@@ -8,9 +8,11 @@ wc = snakemake.wildcards  # noqa: F821
 dev = cfg["deviation"]
 d_in = int(wc.d_in)
 
-blocks = datasets.merge_shards([io.read_netcdf(p) for p in snakemake.input], dev["n_blocks"])  # noqa: F821
+blocks = datasets.merge_shards([io.read_netcdf(p) for p in snakemake.input.shards], dev["n_blocks"])  # noqa: F821
 spec = config.network_spec(cfg, wc.activation, d_in)
-ds = datasets.correlator_dataset(blocks, spec, inputs.paper_inputs(wc.activation, d_in), dev["background_chunks"])
+x = inputs.paper_inputs(wc.activation, d_in)
+exact = io.read_netcdf(snakemake.input.exact)  # noqa: F821
+ds = datasets.correlator_dataset(blocks, spec, x, dev["background_chunks"], exact=exact)
 ds.attrs.update(io.provenance(cfg, snakemake.rule))  # noqa: F821
 io.write_netcdf(ds, snakemake.output[0])  # noqa: F821
 log.info("wrote %s: widths %s, %d networks per width", snakemake.output[0], dev["widths"], ds.attrs["n_networks"])  # noqa: F821

@@ -1,0 +1,55 @@
+# Exact finite-width correlators from parameter space (P3's duality): the ground truth of
+# every ensemble experiment, at zero statistical error.
+
+
+rule exact_correlators:
+    output:
+        "results/exact/{activation}_d{d_in}.nc",
+    log:
+        "logs/exact/{activation}_d{d_in}.log",
+    benchmark:
+        "benchmarks/exact/{activation}_d{d_in}.tsv"
+    script:
+        "../scripts/exact_correlators.py"
+
+
+rule exact_agreement:
+    input:
+        deviation_datasets(),
+    output:
+        agreement=report(
+            "results/tables/exact_vs_ensemble.csv",
+            caption="../report/exact_vs_ensemble.rst",
+            category="P3: exact finite-width correlators",
+        ),
+        scaling=report(
+            "results/tables/cumulant_scaling.csv",
+            caption="../report/cumulant_scaling_table.rst",
+            category="P3: exact finite-width correlators",
+        ),
+        zscores="results/tables/exact_zscores.csv",
+    log:
+        "logs/exact_agreement.log",
+    script:
+        "../scripts/exact_agreement.py"
+
+
+rule exact_figures:
+    input:
+        zscores="results/tables/exact_zscores.csv",
+        scaling="results/tables/cumulant_scaling.csv",
+    output:
+        zscores=report(
+            "results/figures/exact_vs_ensemble.png",
+            caption="../report/exact_vs_ensemble_figure.rst",
+            category="P3: exact finite-width correlators",
+        ),
+        scaling=report(
+            "results/figures/cumulant_scaling.png",
+            caption="../report/cumulant_scaling_figure.rst",
+            category="P3: exact finite-width correlators",
+        ),
+    log:
+        "logs/exact_figures.log",
+    script:
+        "../scripts/exact_figures.py"

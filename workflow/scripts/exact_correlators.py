@@ -1,0 +1,15 @@
+"""Exact G^(n) and connected G_c^(n) at the sweep's widths for one (activation, d_in)."""
+
+from nnqft import config, datasets, exact, inputs, io, runlog
+
+log = runlog.to_file(snakemake.log[0])  # noqa: F821
+cfg = snakemake.config  # noqa: F821
+wc = snakemake.wildcards  # noqa: F821
+widths = cfg["deviation"]["widths"]
+spec = config.network_spec(cfg, wc.activation, int(wc.d_in))
+x = inputs.paper_inputs(wc.activation, int(wc.d_in))
+
+ds = datasets.exact_dataset(exact.exact_correlators(spec, x, widths), widths, x)
+ds.attrs.update(io.provenance(cfg, snakemake.rule))  # noqa: F821
+io.write_netcdf(ds, snakemake.output[0])  # noqa: F821
+log.info("exact correlators for %s d_in=%s at widths %s", wc.activation, wc.d_in, widths)
