@@ -1,0 +1,70 @@
+"""Keyed streaming of per-network statistics into block means (the unit of error bars).
+
+Same contract as ``nnqft.ensemble``: block b of an experiment has the key
+``ensemble.block_key(root, name, width, b)`` and its batch j the key ``fold_in(block_key, j)``;
+the last batch is padded and masked, so each statistic compiles once and a block's value does
+not depend on the batch size used to compute it in any other way than floating-point summation
+order. Block means of any pytree of per-network statistics feed ``estimators.jackknife`` or
+``estimators.mean_and_stderr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnqft import ensemble
+
+log = logging.getLogger(__name__)
+
+
+def masked_batch_sums(per_network):
+    """Wrap ``per_network(key, batch) -> pytree of (batch, ...) arrays`` into a jitted
+    ``(key, n_valid) -> pytree of float64 sums over the first n_valid networks``."""
+
+    def sums(key, n_valid, batch):
+        stats = per_network(key, batch)
+        mask = (jnp.arange(batch) < n_valid).astype(jnp.float64)
+        return jax.tree_util.tree_map(lambda s: jnp.tensordot(mask, s.astype(jnp.float64), axes=1), stats)
+
+    return jax.jit(sums, static_argnums=2)
+
+
+def block_means(per_network, keys, block_size: int, batch: int):
+    """Block means of the statistics for each block key: pytree of arrays (len(keys), ...).
+
+    ``per_network(key, batch)`` returns a pytree of per-network statistics with leading axis
+    ``batch``; it is traced once. Batches of one block use ``fold_in(block_key, j)``.
+    """
+    if block_size < 1 or batch < 1:
+        raise ValueError(f"block_size = {block_size} and batch = {batch} must be >= 1")
+    batch = min(batch, block_size)
+    fn = masked_batch_sums(per_network)
+    n_batches = math.ceil(block_size / batch)
+    out = []
+    for key in keys:
+        total = None
+        for j in range(n_batches):
+            part = fn(jax.random.fold_in(key, j), min(batch, block_size - j * batch), batch)
+            part = jax.tree_util.tree_map(np.asarray, part)
+            total = part if total is None else jax.tree_util.tree_map(np.add, total, part)
+        out.append(jax.tree_util.tree_map(lambda s: s / block_size, total))
+    return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *out)
+
+
+def run(per_network, *, seed: int, name: str, width: int, n_networks: int, n_blocks: int,
+        batch: int, prng: str = "philox4x32"):
+    """Block means of an experiment: keys from (seed, name, width, block) as in the ensembles."""
+    if n_blocks < 2 or n_networks % n_blocks:
+        raise ValueError(f"n_networks = {n_networks} must be a positive multiple of n_blocks = {n_blocks} >= 2")
+    root = ensemble.root_key(seed, prng)
+    keys = [ensemble.block_key(root, name, width, b) for b in range(n_blocks)]
+    start = time.perf_counter()
+    means = block_means(per_network, keys, n_networks // n_blocks, batch)
+    log.info("%s N=%d: %d networks in %.1f s", name, width, n_networks, time.perf_counter() - start)
+    return means
