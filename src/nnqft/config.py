@@ -72,6 +72,14 @@ def _check_cross_keys(config: dict) -> None:
         raise ConfigError(
             f"config key 'deviation.shards': {dev['shards']} shards for only {dev['n_blocks']} blocks"
         )
+    ind = config["independence"]
+    if ind["n_networks"] % ind["n_blocks"]:
+        raise ConfigError(
+            f"config key 'independence.n_networks': {ind['n_networks']} is not a multiple of "
+            f"independence.n_blocks = {ind['n_blocks']}"
+        )
+    if ind["activation"] not in config["architectures"]:
+        raise ConfigError(f"config key 'architectures.{ind['activation']}' is missing (used by independence.activation)")
     for name in dev["activations"]:
         if name not in config["architectures"]:
             raise ConfigError(f"config key 'architectures.{name}' is missing (used by deviation.activations)")

@@ -11,7 +11,8 @@ Design
 * Outputs are sampled in float32 (configurable) and every product and sum is taken in float64.
 * Besides the plain moments E[f_a1 ... f_an], each block also accumulates the Rao-Blackwell
   estimator: given the hidden layer, f is Gaussian with the network's empirical kernel
-  Kh = sb^2 + (sw^2/N) h h^T (and mean mu1 sum_i h_i), so E[prod f | hidden] is a Wick sum.
+  Kh = sb^2 + (sw^2/N) h h^T (and mean mu1 sum_i h_i), so E[prod f | hidden] is a Wick sum
+  (times E[s^n] for a shared output scale s, which is independent of the hidden layer).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def _batch_sums_fn(spec: NetworkSpec, x: np.ndarray, width: int, batch: int, ord
         out = {}
         for n, t in tuples.items():
             plain = f[..., t].prod(axis=-1)  # (b, d_out, T)
-            rb = correlators.gaussian_moments(kh[:, None], t, cond_mean)  # (b, 1 or d_out, T)
+            # A shared output scale s is independent of the hidden layer: E[prod f | h] carries E[s^n].
+            rb = spec.scale_moment(n) * correlators.gaussian_moments(kh[:, None], t, cond_mean)
             rb = jnp.broadcast_to(rb, plain.shape)
             out[n] = (jnp.einsum("b,bot->ot", mask, plain), jnp.einsum("b,bot->ot", mask, rb))
         return out

@@ -74,6 +74,10 @@ class NetworkSpec:
     sb: float = 1.0
     mean_w0: float = 0.0
     mean_w1: tuple[float, ...] = ()  # one mean per output row; () means all zero
+    # P3's broken independence: the output layer (W1, b1) of each network is multiplied by one
+    # shared scale s with s^2 = 1 + eps * (+-1), so all output weights are correlated; E[s^2] = 1
+    # keeps the GP kernel, eps = 0 is the i.i.d. network.
+    shared_scale_eps: float = 0.0
 
     def __post_init__(self):
         activation(self.activation)
@@ -81,6 +85,8 @@ class NetworkSpec:
             raise ValueError(f"d_in and d_out must be >= 1, got {self.d_in}, {self.d_out}")
         if self.sw <= 0 or self.sb < 0:
             raise ValueError(f"need sw > 0 and sb >= 0, got sw={self.sw}, sb={self.sb}")
+        if not 0.0 <= self.shared_scale_eps <= 1.0:
+            raise ValueError(f"shared_scale_eps must lie in [0, 1], got {self.shared_scale_eps}")
         if self.mean_w1 and len(self.mean_w1) != self.d_out:
             raise ValueError(
                 f"mean_w1 has {len(self.mean_w1)} entries, expected d_out = {self.d_out}"
@@ -90,6 +96,11 @@ class NetworkSpec:
     def output_means(self) -> np.ndarray:
         """Mean of each row of W1, shape (d_out,)."""
         return np.asarray(self.mean_w1 or (0.0,) * self.d_out, dtype=np.float64)
+
+    def scale_moment(self, n: int) -> float:
+        """E[s^n] of the shared output scale: ((1 + eps)^(n/2) + (1 - eps)^(n/2)) / 2."""
+        eps = self.shared_scale_eps
+        return 0.5 * ((1 + eps) ** (n / 2) + (1 - eps) ** (n / 2))
 
     @property
     def zero_mean(self) -> bool:
@@ -103,8 +114,8 @@ def preactivation_variance(spec: NetworkSpec, x) -> np.ndarray:
 
 
 def n_normals(spec: NetworkSpec, width: int) -> int:
-    """Standard normals one network consumes."""
-    return width * (spec.d_in + 1 + spec.d_out) + spec.d_out
+    """Standard normals one network consumes (one more for the sign of a shared scale)."""
+    return width * (spec.d_in + 1 + spec.d_out) + spec.d_out + (spec.shared_scale_eps > 0)
 
 
 def params_from_normals(spec: NetworkSpec, width: int, z):
@@ -121,7 +132,10 @@ def params_from_normals(spec: NetworkSpec, width: int, z):
     w1 = spec.output_means[None, :, None] + spec.sw / np.sqrt(width) * z[
         :, n0 + n1 : n0 + n1 + n2
     ].reshape(b, spec.d_out, width)
-    b1 = spec.sb * z[:, n0 + n1 + n2 :]
+    b1 = spec.sb * z[:, n0 + n1 + n2 : n0 + n1 + n2 + spec.d_out]
+    if spec.shared_scale_eps > 0:
+        scale = jnp.sqrt(1 + spec.shared_scale_eps * jnp.sign(z[:, -1:]))
+        w1, b1 = w1 * scale[:, :, None], b1 * scale
     return w0, b0, w1, b1
 
 

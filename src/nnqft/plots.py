@@ -117,3 +117,27 @@ def cumulant_scaling_figure(scaling: pd.DataFrame):
     axes[0, 0].legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def broken_independence_figure(table: pd.DataFrame):
+    """sum G4_c / sum G4_GP against eps: exact lines per width (N = inf dashed), measured points."""
+    theme()
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    exact = table[table["estimator"] == "exact"]
+    widths = sorted(exact["width"].unique())
+    for k, width in enumerate(widths):
+        line = exact[exact["width"] == width].sort_values("eps")
+        label = r"exact, $N=\infty$" if np.isinf(width) else f"exact, N = {int(width)}"
+        ax.plot(line["eps"], line["value"], color="k" if np.isinf(width) else f"C{k}",
+                ls="--" if np.isinf(width) else "-", lw=1.2, label=label)
+        for est, marker in (("plain", "o"), ("rao_blackwell", "s")):
+            pts = table[(table["estimator"] == est) & (table["width"] == width)]
+            if len(pts):
+                ax.errorbar(pts["eps"], pts["value"], yerr=pts["stderr"], ls="none", marker=marker, ms=4,
+                            capsize=2, color=f"C{k}", mfc="none" if est == "plain" else None,
+                            label=f"N = {int(width)}, {est}")
+    ax.set_xlabel(r"correlation strength $\varepsilon$")
+    ax.set_ylabel(r"$\Sigma\, G_c^{(4)} / \Sigma\, G^{(4)}_{GP}$")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig

@@ -43,6 +43,8 @@ def exact_targets():
         "results/tables/cumulant_scaling.csv",
         "results/figures/exact_vs_ensemble.png",
         "results/figures/cumulant_scaling.png",
+        "results/tables/broken_independence.csv",
+        "results/figures/broken_independence.png",
     ]
 
 

@@ -53,3 +53,33 @@ rule exact_figures:
         "logs/exact_figures.log",
     script:
         "../scripts/exact_figures.py"
+
+
+rule broken_independence:
+    output:
+        table=report(
+            "results/tables/broken_independence.csv",
+            caption="../report/broken_independence_table.rst",
+            category="P3: exact finite-width correlators",
+        ),
+    log:
+        "logs/broken_independence.log",
+    benchmark:
+        "benchmarks/broken_independence.tsv"
+    script:
+        "../scripts/broken_independence.py"
+
+
+rule broken_independence_figure:
+    input:
+        "results/tables/broken_independence.csv",
+    output:
+        report(
+            "results/figures/broken_independence.png",
+            caption="../report/broken_independence_figure.rst",
+            category="P3: exact finite-width correlators",
+        ),
+    log:
+        "logs/broken_independence_figure.log",
+    script:
+        "../scripts/broken_independence_figure.py"

@@ -10,7 +10,7 @@ d_in = int(wc.d_in)
 
 spec = config.network_spec(cfg, wc.activation, d_in)
 x = inputs.paper_inputs(wc.activation, d_in)
-plan = ensemble.BlockPlan(dev["n_networks"], dev["n_blocks"], dev["batch_elements"], cfg["sampling_dtype"])
+plan = ensemble.BlockPlan(dev["n_networks"], dev["n_blocks"], cfg["batch_elements"], cfg["sampling_dtype"])
 blocks = ensemble.shard_blocks(dev["n_blocks"], dev["shards"], int(wc.shard))
 log.info("%s: shard %s, blocks %d..%d of %d, %d networks per width", snakemake.params.ensemble,  # noqa: F821
          wc.shard, blocks.start, blocks.stop - 1, dev["n_blocks"], len(blocks) * plan.block_size)
