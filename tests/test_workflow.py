@@ -56,6 +56,25 @@ def test_two_point_deviation_below_background(run_dir):
     assert np.all(m2["m"] < m2["background"])
 
 
+def test_exact_values_agree_with_ensembles(run_dir):
+    ds = xr.open_dataset(run_dir / "results/correlators/relu_d1.nc", engine="h5netcdf")
+    np.testing.assert_allclose(ds["G4_exact"] / ds["G4_gp"] - 1, 5 / ds["width"] + 0 * ds["G4_gp"], rtol=1e-10)
+    table = pd.read_csv(run_dir / "results/tables/exact_vs_ensemble.csv")
+    assert set(table["activation"]) == {"erf", "gauss", "relu"} and set(table["n"]) == {2, 4, 6}
+    smooth = table[table["activation"] != "gauss"]
+    assert smooth["frac_within_3"].mean() > 0.9
+    scaling = pd.read_csv(run_dir / "results/tables/cumulant_scaling.csv")
+    assert np.allclose(scaling[scaling["estimator"] == "exact"]["rho"], 1.0, rtol=1e-9)
+
+
+def test_broken_independence_survives_infinite_width(run_dir):
+    table = pd.read_csv(run_dir / "results/tables/broken_independence.csv")
+    measured = table[table["estimator"] == "rao_blackwell"]
+    assert np.abs(measured["z"]).max() < 4
+    inf = table[(table["estimator"] == "exact") & np.isinf(table["width"])]
+    np.testing.assert_allclose(inf["value"], inf["eps"] ** 2, atol=1e-12)
+
+
 def test_slopes_table_and_report(run_dir):
     slopes = pd.read_csv(run_dir / "results/tables/deviation_slopes.csv")
     assert set(slopes["quantity"]) == {"m2", "m4", "m6", "G6c"}
@@ -63,4 +82,6 @@ def test_slopes_table_and_report(run_dir):
     figures = sorted(p.name for p in (run_dir / "results/figures").glob("deviation_*.png"))
     assert len(figures) == 6
     html = (run_dir / "report.html").read_text()
-    assert "deviation_slopes.csv" in html and "deviation_relu_d1.png" in html
+    for name in ("deviation_slopes.csv", "deviation_relu_d1.png", "exact_vs_ensemble.png",
+                 "cumulant_scaling.png", "broken_independence.png"):
+        assert name in html, name
