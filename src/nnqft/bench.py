@@ -1,0 +1,316 @@
+"""Throughput of the ensemble engine against a naive loop and against the machine's Gaussian RNG.
+
+Run ``python -m nnqft.bench [--widths 2 20 1000] [--networks 100000] [--csv PATH]``.
+
+What is measured (Erf-net, d_in = d_out = 1, sw = sb = 1, P1's six inputs, moment orders 2, 4, 6):
+
+* ``engine``: ``ensemble.run_shard`` for one width over ``--blocks`` blocks of ``--networks``
+  networks in total: normals drawn in float32 (the plan dtype), float64 plain moment sums on the
+  index multisets *and* the Rao-Blackwell (Wick sum of the empirical kernel) sums, exactly as in
+  production. JIT compilation is excluded: the engine builds a fresh jitted function on every
+  ``block_means`` call, so the bench memoises ``ensemble._batch_sums_fn`` (in this process only)
+  and first runs a warm-up of two one-batch blocks with the same batch shape; its time ("warm-up s") is
+  reported separately and is not in the rate. Padded (masked) rows of the last batch of each
+  block are computed but only valid networks are counted.
+* ``naive``: the design of the authors' ``create_networks`` + ``n_point`` (science.md sec. 9,
+  defect 5) with numpy/scipy in place of torch: one network per Python-loop iteration (its
+  parameters drawn with numpy in float32, a forward pass with ``scipy.special.erf``), outputs
+  appended with ``np.concatenate`` (the quadratic ``torch.cat`` growth is kept, but at the capped
+  ensemble size ``--naive-networks`` its share is small: it is timed and reported), and at the end
+  the full 6^n product tensors per network (46,656 entries for n = 6) averaged over 10 chunks, as
+  their ``free_theory.py`` does. It computes plain moments only, no Rao-Blackwell sums, and skips
+  torch's per-network module construction, so it does less work than either the engine or
+  their code: the speed-up it gives is conservative.
+* ``rng-jax`` / ``rng-numpy``: standard normals/s of one large flat float32 draw,
+  ``jax.random.normal`` with the engine's PRNG (philox4x32, jitted, compile excluded) and
+  ``numpy.random.default_rng().standard_normal``. The engine's normals/s (networks/s x
+  ``networks.n_normals``) as a fraction of the jax rate says how close it is to the RNG bound.
+
+Memory: every case runs in a fresh subprocess. "peak MiB" is that process's peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) at the end of the case; "delta MiB" is the peak's
+growth over its value after imports (so it includes the warm-up and compilation).
+"cpu/wall" is the process CPU time over the wall time of the timed part: up to the core count
+when all cores work for the case; lower values on a loaded machine mean it lost CPU to others
+(the header and footer print the load average).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnqft import ensemble, inputs, networks
+
+SPEC = networks.NetworkSpec("erf", d_in=1)
+ORDERS = (2, 4, 6)
+PRNG = "philox4x32"
+
+
+def _x() -> np.ndarray:
+    return inputs.paper_inputs("erf", 1)
+
+
+def _load() -> str:
+    """1/5/15-min load average: other processes on the machine slow every rate down."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+@contextmanager
+def _memoised_engine_fn():
+    """Reuse the engine's jitted batch function across ``block_means`` calls (bench only)."""
+    original, cache = ensemble._batch_sums_fn, {}
+
+    def memo(spec, x, width, batch, orders, dtype):
+        key = (spec, x.tobytes(), width, batch, tuple(orders), dtype)
+        if key not in cache:
+            cache[key] = original(spec, x, width, batch, orders, dtype)
+        return cache[key]
+
+    ensemble._batch_sums_fn = memo
+    try:
+        yield
+    finally:
+        ensemble._batch_sums_fn = original
+
+
+def engine_case(width: int, n: int, n_blocks: int, batch_elements: int) -> dict:
+    x = _x()
+    plan = ensemble.BlockPlan(n, n_blocks, batch_elements)
+    batch = plan.batch_size(SPEC, width, len(x), ORDERS)
+    warm_plan = ensemble.BlockPlan(2 * batch, 2, batch_elements)
+    assert warm_plan.batch_size(SPEC, width, len(x), ORDERS) == batch
+    with _memoised_engine_fn():
+        t0 = time.perf_counter()
+        ensemble.run_shard(SPEC, x, [width], warm_plan, seed=1, ensemble="bench-warmup", blocks=range(2))
+        t1, c1 = time.perf_counter(), time.process_time()
+        ensemble.run_shard(SPEC, x, [width], plan, seed=0, ensemble="bench", blocks=range(n_blocks))
+        t2, c2 = time.perf_counter(), time.process_time()
+    n_batches = n_blocks * math.ceil(plan.block_size / batch)
+    return {"seconds": t2 - t1, "cpu_s": c2 - c1, "warmup_s": t1 - t0, "batch": batch,
+            "padding": n_batches * batch / n - 1, "normals_per_network": networks.n_normals(SPEC, width)}
+
+
+# --------------------------------------------------------------------------- the naive loop
+
+
+def naive_n_point(fss: np.ndarray, n: int) -> np.ndarray:
+    """The full P^n tensor of products f(x_a1)...f(x_an) per network, (m, P, ..., P), like P1's n_point."""
+    m, p = fss.shape
+    out = fss.reshape((m, p) + (1,) * (n - 1))
+    for k in range(1, n):
+        out = out * fss.reshape((m,) + (1,) * k + (p,) + (1,) * (n - 1 - k))
+    return out
+
+
+def naive_ensemble(width: int, n: int, x: np.ndarray, rng) -> tuple[np.ndarray, float]:
+    """One network per iteration, outputs appended by concatenation; returns (fss (n, P), concat s)."""
+    from scipy.special import erf
+
+    x = x.astype(np.float32)
+    d_in, sw, sb = SPEC.d_in, np.float32(SPEC.sw), np.float32(SPEC.sb)
+    fss, t_cat = None, 0.0
+    for _ in range(n):
+        w0 = sw / np.float32(math.sqrt(d_in)) * rng.standard_normal((width, d_in), dtype=np.float32)
+        b0 = sb * rng.standard_normal(width, dtype=np.float32)
+        w1 = sw / np.float32(math.sqrt(width)) * rng.standard_normal((1, width), dtype=np.float32)
+        b1 = sb * rng.standard_normal(1, dtype=np.float32)
+        fs = (erf(x @ w0.T + b0) @ w1.T + b1).reshape(1, -1)
+        t = time.perf_counter()
+        fss = fs if fss is None else np.concatenate((fss, fs))
+        t_cat += time.perf_counter() - t
+    return fss, t_cat
+
+
+def naive_moments(fss: np.ndarray, chunks: int = 10) -> dict:
+    """Per chunk and order, the mean over networks of the full product tensor (P1's free_theory.py)."""
+    parts = np.array_split(fss, chunks)
+    return {n: [naive_n_point(c, n).mean(axis=0) for c in parts] for n in ORDERS}
+
+
+def naive_case(width: int, n: int) -> dict:
+    x, rng = _x(), np.random.default_rng(0)
+    naive_moments(naive_ensemble(width, 20, x, rng)[0], chunks=2)  # warm-up (imports, caches)
+    t0, c0 = time.perf_counter(), time.process_time()
+    fss, t_cat = naive_ensemble(width, n, x, rng)
+    t1 = time.perf_counter()
+    naive_moments(fss)
+    t2 = time.perf_counter()
+    return {"seconds": t2 - t0, "cpu_s": time.process_time() - c0, "loop_s": t1 - t0, "concat_s": t_cat,
+            "moments_s": t2 - t1}
+
+
+# --------------------------------------------------------------------------- the RNG bound
+
+
+def rng_jax_case(n: int, repeats: int = 5) -> dict:
+    draw = jax.jit(lambda k: jax.random.normal(k, (n,), jnp.float32))
+    root = jax.random.key(0, impl=PRNG)
+    draw(jax.random.fold_in(root, repeats)).block_until_ready()  # compile
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(repeats):
+        draw(jax.random.fold_in(root, i)).block_until_ready()
+    return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "normals": n * repeats}
+
+
+def rng_numpy_case(n: int, repeats: int = 5) -> dict:
+    rng = np.random.default_rng(0)
+    rng.standard_normal(1000, dtype=np.float32)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(repeats):
+        rng.standard_normal(n, dtype=np.float32)
+    return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "normals": n * repeats}
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def measure(kind: str, width: int, n: int, *, n_blocks: int = 10, batch_elements: int = 2**24) -> dict:
+    """Run one case in this process; add the peak RSS and its growth over the post-import value."""
+    base = _peak_mib()
+    if kind == "engine":
+        r = engine_case(width, n, n_blocks, batch_elements)
+    elif kind == "naive":
+        r = naive_case(width, n)
+    elif kind == "rng-jax":
+        r = rng_jax_case(n)
+    elif kind == "rng-numpy":
+        r = rng_numpy_case(n)
+    else:
+        raise ValueError(f"unknown case {kind!r}")
+    r.update(case=kind, width=width, networks=n, peak_mib=_peak_mib(), delta_mib=_peak_mib() - base)
+    return r
+
+
+def measure_in_subprocess(kind: str, width: int, n: int, args) -> dict:
+    cmd = [sys.executable, "-m", "nnqft.bench", "--case", kind, "--width", str(width), "--n", str(n),
+           "--blocks", str(args.blocks), "--batch-elements", str(args.batch_elements)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def header() -> str:
+    devices = ", ".join(str(d) for d in jax.devices())
+    import jaxlib
+
+    return (f"nnqft.bench | jax {jax.__version__} (jaxlib {jaxlib.__version__})"
+            f" | numpy {np.__version__} | backend {jax.default_backend()}: {devices}"
+            f" | CPUs {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}) | {platform.python_implementation()}"
+            f" {platform.python_version()} on {platform.machine()} | load avg {_load()}")
+
+
+def rows_for(results: list[dict], rng_rate: float, n_inputs: int) -> list[dict]:
+    rows = []
+    for r in results:
+        rate = r["networks"] / r["seconds"]
+        row = {"case": r["case"], "width": r["width"], "networks": r["networks"], "seconds": r["seconds"],
+               "networks_per_s": rate, "neuron_evals_per_s": rate * r["width"] * n_inputs,
+               "normals_per_s": "", "rng_fraction": "", "peak_mib": r["peak_mib"], "delta_mib": r["delta_mib"],
+               "warmup_s": r.get("warmup_s", ""), "notes": ""}
+        if r["case"] == "engine":
+            row["normals_per_s"] = rate * r["normals_per_network"]
+            row["rng_fraction"] = row["normals_per_s"] / rng_rate
+            row["notes"] = (f"batch {r['batch']}, padding {100 * r['padding']:.1f}%, "
+                            f"cpu/wall {r['cpu_s'] / r['seconds']:.2f}")
+        else:
+            row["notes"] = (f"loop {r['loop_s']:.2f}s (concat {r['concat_s']:.3f}s), "
+                            f"6^n moments {r['moments_s']:.2f}s, cpu/wall {r['cpu_s'] / r['seconds']:.2f}")
+        rows.append(row)
+    return rows
+
+
+def _fmt(v, spec: str) -> str:
+    return "" if v == "" else format(v, spec)
+
+
+def print_table(rows: list[dict]) -> None:
+    cols = [("case", "<6", "s"), ("width", ">5", "d"), ("networks", ">8", "d"), ("seconds", ">7", ".2f"),
+            ("networks/s", ">10", ".3g"), ("neuron-evals/s", ">14", ".3g"), ("normals/s", ">9", ".3g"),
+            ("of RNG", ">6", ".1%"), ("peak MiB", ">8", ".0f"), ("delta MiB", ">9", ".0f"),
+            ("warm-up s", ">9", ".2f"), ("notes", "<", "s")]
+    keys = ["case", "width", "networks", "seconds", "networks_per_s", "neuron_evals_per_s", "normals_per_s",
+            "rng_fraction", "peak_mib", "delta_mib", "warmup_s", "notes"]
+    print("  ".join(format(name, align) for name, align, _ in cols))
+    for row in rows:
+        print("  ".join(format(_fmt(row[k], f), align) for k, (_, align, f) in zip(keys, cols)))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--widths", type=int, nargs="+", default=[2, 20, 1000])
+    p.add_argument("--networks", type=int, default=10**5, help="engine networks per width")
+    p.add_argument("--naive-networks", type=int, default=2 * 10**3, help="naive-loop networks per width (cap)")
+    p.add_argument("--blocks", type=int, default=10, help="engine blocks per width (P1 used 10 chunks)")
+    p.add_argument("--batch-elements", type=int, default=2**24, help="engine memory budget per batch")
+    p.add_argument("--rng-normals", type=int, default=2**24, help="normals per RNG draw (5 draws)")
+    p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
+    p.add_argument("--case", help=argparse.SUPPRESS)
+    p.add_argument("--width", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.case:  # child process: one case, one JSON line
+        print(json.dumps(measure(args.case, args.width, args.n, n_blocks=args.blocks,
+                                 batch_elements=args.batch_elements)))
+        return
+    if args.networks % args.blocks:
+        p.error(f"--networks must be a multiple of --blocks ({args.blocks})")
+
+    print(header())
+    print(f"Erf-net d_in=1, P1's {len(_x())} inputs, orders {ORDERS} (+ Rao-Blackwell in the engine); "
+          f"each case in a fresh subprocess; rates exclude JIT compile / warm-up.")
+    rng = {k: measure_in_subprocess(k, 0, args.rng_normals, args) for k in ("rng-jax", "rng-numpy")}
+    rng_rate = rng["rng-jax"]["normals"] / rng["rng-jax"]["seconds"]
+    jr, nr = rng["rng-jax"], rng["rng-numpy"]
+    print(f"RNG bound: jax.random.normal ({PRNG}, float32, flat {args.rng_normals:,}) {rng_rate:.3g} normals/s"
+          f" (cpu/wall {jr['cpu_s'] / jr['seconds']:.2f}) | numpy default_rng().standard_normal (float32) "
+          f"{nr['normals'] / nr['seconds']:.3g} normals/s (cpu/wall {nr['cpu_s'] / nr['seconds']:.2f})\n")
+
+    results = []
+    for w in args.widths:
+        results.append(measure_in_subprocess("engine", w, args.networks, args))
+        results.append(measure_in_subprocess("naive", w, args.naive_networks, args))
+    rows = rows_for(results, rng_rate, len(_x()))
+    print_table(rows)
+
+    print("\nspeed-up engine/naive (networks/s; engine also does Rao-Blackwell, naive does not):")
+    for w in args.widths:
+        e, nv = (next(r for r in rows if r["case"] == c and r["width"] == w) for c in ("engine", "naive"))
+        print(f"  width {w:>5}: {e['networks_per_s']:.3g} / {nv['networks_per_s']:.3g} = "
+              f"{e['networks_per_s'] / nv['networks_per_s']:.1f}x")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\npeak RSS: this driver {_peak_mib():.0f} MiB, largest case subprocess {children:.0f} MiB"
+          f" | load avg at end {_load()}")
+
+    if args.csv:
+        with open(args.csv, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        print(f"wrote {args.csv}")
+
+
+if __name__ == "__main__":
+    main()
