@@ -17,6 +17,7 @@ Design
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -71,11 +72,19 @@ class BlockPlan:
         """Networks per vectorised call: the memory budget divided by one network's footprint."""
         t_max = max(len(correlators.multisets(n_points, n)) for n in orders)
         per_network = networks.n_normals(spec, width) + 2 * width * n_points + 4 * spec.d_out * t_max * max(orders)
-        return int(max(1, min(self.block_size, self.batch_elements // per_network)))
+        budget = max(1, min(self.block_size, self.batch_elements // per_network))
+        # Same number of batches, as equal as possible: the padded tail stays below one network per batch.
+        return math.ceil(self.block_size / math.ceil(self.block_size / budget))
 
 
-def _batch_sums_fn(spec: NetworkSpec, x: np.ndarray, width: int, batch: int, orders, dtype):
-    """A jitted (key, n_valid) -> {n: (plain sums, Rao-Blackwell sums)}, each (d_out, T_n) float64."""
+@functools.lru_cache(maxsize=64)
+def _batch_sums_fn(spec: NetworkSpec, x_rows: tuple, width: int, batch: int, orders: tuple, dtype: str):
+    """A jitted (key, n_valid) -> {n: (plain sums, Rao-Blackwell sums)}, each (d_out, T_n) float64.
+
+    Cached on its (hashable) arguments, so repeated blocks of a width compile once per process.
+    """
+    x = np.array(x_rows, dtype=np.float64)
+    dtype = jnp.dtype(dtype)
     tuples = {n: correlators.multisets(len(x), n) for n in orders}
     means = spec.output_means
     with_mean = bool(np.any(means))
@@ -110,7 +119,7 @@ def block_means(spec: NetworkSpec, x, width: int, plan: BlockPlan, keys, orders=
     """
     x = np.asarray(x, dtype=np.float64)
     batch = plan.batch_size(spec, width, len(x), orders)
-    fn = _batch_sums_fn(spec, x, width, batch, tuple(orders), jnp.dtype(plan.dtype))
+    fn = _batch_sums_fn(spec, tuple(map(tuple, x.tolist())), width, batch, tuple(orders), plan.dtype)
     n_batches = math.ceil(plan.block_size / batch)
     result = {n: ([], []) for n in orders}
     for key in keys:

@@ -127,14 +127,18 @@ def params_from_normals(spec: NetworkSpec, width: int, z):
     b = z.shape[0]
     n0, n1 = width * spec.d_in, width
     n2 = width * spec.d_out
-    w0 = spec.mean_w0 + spec.sw / np.sqrt(spec.d_in) * z[:, :n0].reshape(b, width, spec.d_in)
-    b0 = spec.sb * z[:, n0 : n0 + n1]
-    w1 = spec.output_means[None, :, None] + spec.sw / np.sqrt(width) * z[
+
+    def const(v):  # keep the sampling dtype: a float64 constant would promote the whole network
+        return jnp.asarray(v, dtype=z.dtype)
+
+    w0 = const(spec.mean_w0) + const(spec.sw / np.sqrt(spec.d_in)) * z[:, :n0].reshape(b, width, spec.d_in)
+    b0 = const(spec.sb) * z[:, n0 : n0 + n1]
+    w1 = const(spec.output_means)[None, :, None] + const(spec.sw / np.sqrt(width)) * z[
         :, n0 + n1 : n0 + n1 + n2
     ].reshape(b, spec.d_out, width)
-    b1 = spec.sb * z[:, n0 + n1 + n2 : n0 + n1 + n2 + spec.d_out]
+    b1 = const(spec.sb) * z[:, n0 + n1 + n2 : n0 + n1 + n2 + spec.d_out]
     if spec.shared_scale_eps > 0:
-        scale = jnp.sqrt(1 + spec.shared_scale_eps * jnp.sign(z[:, -1:]))
+        scale = jnp.sqrt(1 + const(spec.shared_scale_eps) * jnp.sign(z[:, -1:]))
         w1, b1 = w1 * scale[:, :, None], b1 * scale
     return w0, b0, w1, b1
 
