@@ -15,9 +15,11 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/ensembles.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/deviation.smk"
+include: "workflow/rules/fieldtheory.smk"
 
 
 rule all:
     input:
         deviation_targets(),
         exact_targets(),
+        fieldtheory_targets(),
