@@ -7,7 +7,8 @@ import pytest
 from scipy import integrate, special, stats
 
 from nnqft import correlators, estimators
-from nnqft.fieldtheory import blocks, cosnet
+from nnqft import blocks
+from nnqft.fieldtheory import cosnet
 
 M = 1.0
 

@@ -7,7 +7,8 @@ import pytest
 from scipy import integrate
 
 from nnqft import correlators, estimators
-from nnqft.fieldtheory import blocks, cosnet, phi4
+from nnqft import blocks
+from nnqft.fieldtheory import cosnet, phi4
 
 
 @pytest.mark.parametrize("d", [1, 2, 3])

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft import correlators, networks
+from nnqft import blocks, correlators, networks
 from nnqft.networks import NetworkSpec
 
 log = logging.getLogger(__name__)
@@ -78,23 +78,21 @@ class BlockPlan:
 
 
 @functools.lru_cache(maxsize=64)
-def _batch_sums_fn(spec: NetworkSpec, x_rows: tuple, width: int, batch: int, orders: tuple, dtype: str):
-    """A jitted (key, n_valid) -> {n: (plain sums, Rao-Blackwell sums)}, each (d_out, T_n) float64.
+def _per_network(spec: NetworkSpec, x_rows: tuple, width: int, orders: tuple, dtype: str):
+    """(key, batch) -> {n: (plain, Rao-Blackwell)} per-network moments, each (batch, d_out, T_n).
 
-    Cached on its (hashable) arguments, so repeated blocks of a width compile once per process.
+    Cached on its (hashable) arguments: the same function object lets ``blocks`` reuse its
+    compiled batch sums, so each width compiles once per process.
     """
     x = np.array(x_rows, dtype=np.float64)
-    dtype = jnp.dtype(dtype)
     tuples = {n: correlators.multisets(len(x), n) for n in orders}
     means = spec.output_means
     with_mean = bool(np.any(means))
 
-    @jax.jit
-    def fn(key, n_valid):
-        w0, b0, w1, b1 = networks.sample_params(spec, width, batch, key=key, dtype=dtype)
+    def per_network(key, batch):
+        w0, b0, w1, b1 = networks.sample_params(spec, width, batch, key=key, dtype=jnp.dtype(dtype))
         h = networks.hidden(spec, w0, b0, x)
         f = networks.outputs(w1, b1, h).astype(jnp.float64)
-        mask = (jnp.arange(batch) < n_valid).astype(jnp.float64)
         kh = spec.sb**2 + spec.sw**2 / width * jnp.einsum(
             "bnp,bnq->bpq", h, h, preferred_element_type=jnp.float64
         )
@@ -105,11 +103,10 @@ def _batch_sums_fn(spec: NetworkSpec, x_rows: tuple, width: int, batch: int, ord
             plain = f[..., t].prod(axis=-1)  # (b, d_out, T)
             # A shared output scale s is independent of the hidden layer: E[prod f | h] carries E[s^n].
             rb = spec.scale_moment(n) * correlators.gaussian_moments(kh[:, None], t, cond_mean)
-            rb = jnp.broadcast_to(rb, plain.shape)
-            out[n] = (jnp.einsum("b,bot->ot", mask, plain), jnp.einsum("b,bot->ot", mask, rb))
+            out[n] = (plain, jnp.broadcast_to(rb, plain.shape))
         return out
 
-    return fn
+    return per_network
 
 
 def block_means(spec: NetworkSpec, x, width: int, plan: BlockPlan, keys, orders=(2, 4, 6)):
@@ -119,20 +116,8 @@ def block_means(spec: NetworkSpec, x, width: int, plan: BlockPlan, keys, orders=
     """
     x = np.asarray(x, dtype=np.float64)
     batch = plan.batch_size(spec, width, len(x), orders)
-    fn = _batch_sums_fn(spec, tuple(map(tuple, x.tolist())), width, batch, tuple(orders), plan.dtype)
-    n_batches = math.ceil(plan.block_size / batch)
-    result = {n: ([], []) for n in orders}
-    for key in keys:
-        sums = None
-        for j in range(n_batches):
-            n_valid = min(batch, plan.block_size - j * batch)
-            part = fn(jax.random.fold_in(key, j), n_valid)
-            part = {n: (np.asarray(p), np.asarray(r)) for n, (p, r) in part.items()}
-            sums = part if sums is None else {n: (sums[n][0] + p, sums[n][1] + r) for n, (p, r) in part.items()}
-        for n in orders:
-            result[n][0].append(sums[n][0] / plan.block_size)
-            result[n][1].append(sums[n][1] / plan.block_size)
-    return {n: (np.stack(p), np.stack(r)) for n, (p, r) in result.items()}
+    per_network = _per_network(spec, tuple(map(tuple, x.tolist())), width, tuple(orders), plan.dtype)
+    return blocks.block_means(per_network, keys, plan.block_size, batch)
 
 
 def shard_blocks(n_blocks: int, n_shards: int, shard: int) -> range:

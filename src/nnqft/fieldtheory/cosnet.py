@@ -340,7 +340,7 @@ def kernel_variance(r, net: CosNet):
 
 
 # ---------------------------------------------------------------------------------------------
-# Per-network statistics for the block engine (``nnqft.fieldtheory.blocks``)
+# Per-network statistics for the block engine (``nnqft.blocks``)
 
 
 def products(phi, tuples):

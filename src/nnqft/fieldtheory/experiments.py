@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from nnqft import correlators, ensemble, estimators
-from nnqft.fieldtheory import action, blocks, cosnet, locality, os_checks, phi4
+from nnqft import blocks
+from nnqft.fieldtheory import action, cosnet, locality, os_checks, phi4
 
 @dataclass(frozen=True)
 class Sampling:

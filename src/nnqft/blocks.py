@@ -1,6 +1,6 @@
 """Keyed streaming of per-network statistics into block means (the unit of error bars).
 
-Same contract as ``nnqft.ensemble``: block b of an experiment has the key
+The engine under every ensemble (``nnqft.ensemble``, ``nnqft.fieldtheory``): block b of an experiment has the key
 ``ensemble.block_key(root, name, width, b)`` and its batch j the key ``fold_in(block_key, j)``;
 the last batch is padded and masked, so each statistic compiles once and a block's value does
 not depend on the batch size used to compute it in any other way than floating-point summation
@@ -10,6 +10,7 @@ order. Block means of any pytree of per-network statistics feed ``estimators.jac
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -23,6 +24,7 @@ from nnqft import ensemble
 log = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=64)
 def masked_batch_sums(per_network):
     """Wrap ``per_network(key, batch) -> pytree of (batch, ...) arrays`` into a jitted
     ``(key, n_valid) -> pytree of float64 sums over the first n_valid networks``."""
