@@ -24,6 +24,13 @@ from nnqft import ensemble
 log = logging.getLogger(__name__)
 
 
+def block_size(n_networks: int, n_blocks: int) -> int:
+    """Networks per block; the ensemble must split into n_blocks >= 2 equal blocks."""
+    if n_blocks < 2 or n_networks < 1 or n_networks % n_blocks:
+        raise ValueError(f"n_networks = {n_networks} must be a positive multiple of n_blocks = {n_blocks} >= 2")
+    return n_networks // n_blocks
+
+
 @functools.lru_cache(maxsize=64)
 def masked_batch_sums(per_network):
     """Wrap ``per_network(key, batch) -> pytree of (batch, ...) arrays`` into a jitted
@@ -62,11 +69,10 @@ def block_means(per_network, keys, block_size: int, batch: int):
 def run(per_network, *, seed: int, name: str, width: int, n_networks: int, n_blocks: int,
         batch: int, prng: str = "philox4x32"):
     """Block means of an experiment: keys from (seed, name, width, block) as in the ensembles."""
-    if n_blocks < 2 or n_networks % n_blocks:
-        raise ValueError(f"n_networks = {n_networks} must be a positive multiple of n_blocks = {n_blocks} >= 2")
+    size = block_size(n_networks, n_blocks)
     root = ensemble.root_key(seed, prng)
     keys = [ensemble.block_key(root, name, width, b) for b in range(n_blocks)]
     start = time.perf_counter()
-    means = block_means(per_network, keys, n_networks // n_blocks, batch)
+    means = block_means(per_network, keys, size, batch)
     log.info("%s N=%d: %d networks in %.1f s", name, width, n_networks, time.perf_counter() - start)
     return means

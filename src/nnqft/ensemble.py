@@ -59,14 +59,11 @@ class BlockPlan:
     dtype: str = "float32"
 
     def __post_init__(self):
-        if self.n_blocks < 2 or self.n_networks % self.n_blocks:
-            raise ValueError(
-                f"n_networks = {self.n_networks} must be a positive multiple of n_blocks = {self.n_blocks} >= 2"
-            )
+        blocks.block_size(self.n_networks, self.n_blocks)  # raises unless the blocks are equal
 
     @property
     def block_size(self) -> int:
-        return self.n_networks // self.n_blocks
+        return blocks.block_size(self.n_networks, self.n_blocks)
 
     def batch_size(self, spec: NetworkSpec, width: int, n_points: int, orders) -> int:
         """Networks per vectorised call: the memory budget divided by one network's footprint."""

@@ -28,13 +28,10 @@ class Sampling:
     prng: str = "philox4x32"
 
     def __post_init__(self):
-        if self.n_blocks < 2 or self.n_networks % self.n_blocks:
-            raise ValueError(
-                f"n_networks = {self.n_networks} must be a positive multiple of n_blocks = {self.n_blocks} >= 2"
-            )
+        blocks.block_size(self.n_networks, self.n_blocks)  # raises unless the blocks are equal
 
     def run(self, per_network, name: str, width: int, elements_per_network: int):
-        block = self.n_networks // self.n_blocks
+        block = blocks.block_size(self.n_networks, self.n_blocks)
         batch = max(1, min(block, self.batch_elements // max(1, elements_per_network)))
         return blocks.run(per_network, seed=self.seed, name=name, width=width, n_networks=self.n_networks,
                           n_blocks=self.n_blocks, batch=batch, prng=self.prng)
