@@ -1,18 +1,8 @@
-"""End to end: the field-theory stage under the ci config in a scratch copy of the workflow.
-
-Skipped until the ``fieldtheory`` schema section and ``include: "workflow/rules/fieldtheory.smk"``
-are part of the workflow.
-"""
-
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+"""End to end: the field-theory stage's outputs from the shared ci run of the workflow."""
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 TABLES = {
@@ -30,34 +20,16 @@ TABLES = {
 }
 
 
-def _integrated() -> bool:
-    schema = (ROOT / "workflow/schemas/config.schema.yaml").read_text()
-    return "fieldtheory:" in schema and "rules/fieldtheory.smk" in (ROOT / "Snakefile").read_text()
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    if not _integrated():
-        pytest.skip("fieldtheory stage not yet in the schema and Snakefile")
-    work = tmp_path_factory.mktemp("fieldtheory")
-    for item in ("Snakefile", "workflow", "config", "profiles"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
-    cmd = [sys.executable, "-m", "snakemake", "fieldtheory_all", "--cores", "all", "--configfile", "config/ci.yaml"]
-    subprocess.run(cmd, cwd=work, check=True, capture_output=True, text=True)
-    return work
-
-
-def test_tables_and_figures_exist_with_their_columns(run_dir):
+def test_tables_and_figures_exist_with_their_columns(ci_run_dir):
     for name, columns in TABLES.items():
-        table = pd.read_csv(run_dir / "results/tables" / name)
+        table = pd.read_csv(ci_run_dir / "results/tables" / name)
         assert len(table) > 0 and set(columns) <= set(table.columns), name
     for name in ("cosnet_propagator", "phi4_first_order", "cluster_decomposition", "action_vertex", "os_checks"):
-        assert (run_dir / "results/figures" / f"{name}.png").stat().st_size > 10_000
+        assert (ci_run_dir / "results/figures" / f"{name}.png").stat().st_size > 10_000
 
 
-def test_ci_numbers_are_sane(run_dir):
-    tables = run_dir / "results/tables"
+def test_ci_numbers_are_sane(ci_run_dir):
+    tables = ci_run_dir / "results/tables"
     prop = pd.read_csv(tables / "cosnet_propagator.csv")
     assert prop["z"].abs().max() < 5
     assert (pd.read_csv(tables / "phi4_ess.csv")["quadrature_rel_error"] < 1e-6).all()

@@ -1,33 +1,15 @@
 """End to end: the ci config through every rule in a scratch copy of the workflow."""
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    work = tmp_path_factory.mktemp("workflow")
-    for item in ("Snakefile", "workflow", "config", "profiles"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
-    snakemake = [sys.executable, "-m", "snakemake", "--cores", "all", "--configfile", "config/ci.yaml"]
-    subprocess.run(snakemake, cwd=work, check=True, capture_output=True, text=True)
-    subprocess.run(snakemake + ["--report", "report.html"], cwd=work, check=True, capture_output=True, text=True)
-    return work
-
-
-def test_correlator_dataset_contract(run_dir):
-    ds = xr.open_dataset(run_dir / "results/correlators/erf_d1.nc", engine="h5netcdf")
+def test_correlator_dataset_contract(ci_run_dir):
+    ds = xr.open_dataset(ci_run_dir / "results/correlators/erf_d1.nc", engine="h5netcdf")
     assert ds.sizes["t2"] == 21 and ds.sizes["t4"] == 126 and ds.sizes["t6"] == 462
     assert ds["x"].dims == ("point", "dim") and ds.sizes["point"] == 6
     for n in (2, 4, 6):
@@ -40,8 +22,8 @@ def test_correlator_dataset_contract(run_dir):
     assert ds.attrs["rule"] == "correlators" and ds.attrs["seed"] == 1
 
 
-def test_relu_m4_is_five_over_n_at_every_width(run_dir):
-    ds = xr.open_dataset(run_dir / "results/correlators/relu_d1.nc", engine="h5netcdf")
+def test_relu_m4_is_five_over_n_at_every_width(ci_run_dir):
+    ds = xr.open_dataset(ci_run_dir / "results/correlators/relu_d1.nc", engine="h5netcdf")
     gp = ds["G4_gp"]
     for est in ("G4", "G4_rb"):
         m4 = ds[est] / gp - 1
@@ -49,39 +31,39 @@ def test_relu_m4_is_five_over_n_at_every_width(run_dir):
         assert float(np.abs(z).max()) < 4
 
 
-def test_two_point_deviation_below_background(run_dir):
-    table = pd.read_csv(run_dir / "results/tables/deviation.csv")
+def test_two_point_deviation_below_background(ci_run_dir):
+    table = pd.read_csv(ci_run_dir / "results/tables/deviation.csv")
     m2 = table[(table["quantity"] == "m2") & (table["estimator"] == "plain")]
     assert len(m2) == 3 * 2 * 4
     assert np.all(m2["m"] < m2["background"])
 
 
-def test_exact_values_agree_with_ensembles(run_dir):
-    ds = xr.open_dataset(run_dir / "results/correlators/relu_d1.nc", engine="h5netcdf")
+def test_exact_values_agree_with_ensembles(ci_run_dir):
+    ds = xr.open_dataset(ci_run_dir / "results/correlators/relu_d1.nc", engine="h5netcdf")
     np.testing.assert_allclose(ds["G4_exact"] / ds["G4_gp"] - 1, 5 / ds["width"] + 0 * ds["G4_gp"], rtol=1e-10)
-    table = pd.read_csv(run_dir / "results/tables/exact_vs_ensemble.csv")
+    table = pd.read_csv(ci_run_dir / "results/tables/exact_vs_ensemble.csv")
     assert set(table["activation"]) == {"erf", "gauss", "relu"} and set(table["n"]) == {2, 4, 6}
     smooth = table[table["activation"] != "gauss"]
     assert smooth["frac_within_3"].mean() > 0.9
-    scaling = pd.read_csv(run_dir / "results/tables/cumulant_scaling.csv")
+    scaling = pd.read_csv(ci_run_dir / "results/tables/cumulant_scaling.csv")
     assert np.allclose(scaling[scaling["estimator"] == "exact"]["rho"], 1.0, rtol=1e-9)
 
 
-def test_broken_independence_survives_infinite_width(run_dir):
-    table = pd.read_csv(run_dir / "results/tables/broken_independence.csv")
+def test_broken_independence_survives_infinite_width(ci_run_dir):
+    table = pd.read_csv(ci_run_dir / "results/tables/broken_independence.csv")
     measured = table[table["estimator"] == "rao_blackwell"]
     assert np.abs(measured["z"]).max() < 4
     inf = table[(table["estimator"] == "exact") & np.isinf(table["width"])]
     np.testing.assert_allclose(inf["value"], inf["eps"] ** 2, atol=1e-12)
 
 
-def test_slopes_table_and_report(run_dir):
-    slopes = pd.read_csv(run_dir / "results/tables/deviation_slopes.csv")
+def test_slopes_table_and_report(ci_run_dir):
+    slopes = pd.read_csv(ci_run_dir / "results/tables/deviation_slopes.csv")
     assert set(slopes["quantity"]) == {"m2", "m4", "m6", "G6c"}
     assert slopes["n_widths"].between(0, 4).all()
-    figures = sorted(p.name for p in (run_dir / "results/figures").glob("deviation_*.png"))
+    figures = sorted(p.name for p in (ci_run_dir / "results/figures").glob("deviation_*.png"))
     assert len(figures) == 6
-    html = (run_dir / "report.html").read_text()
+    html = (ci_run_dir / "report.html").read_text()
     for name in ("deviation_slopes.csv", "deviation_relu_d1.png", "exact_vs_ensemble.png",
                  "cumulant_scaling.png", "broken_independence.png"):
         assert name in html, name
