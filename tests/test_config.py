@@ -42,6 +42,8 @@ def mutate(fn):
         (lambda c: c["architectures"].__setitem__("tanh", {}), r"architectures'.*'tanh' is not one of"),
         (lambda c: c["deviation"].__setitem__("n_networks", 4001), r"deviation\.n_networks': 4001 is not a multiple"),
         (lambda c: c["deviation"].__setitem__("background_chunks", 3), r"deviation\.background_chunks': 3 does not divide"),
+        (lambda c: c["fieldtheory"]["propagator"].__setitem__("n_networks", 2001),
+         r"fieldtheory\.propagator\.n_networks': 2001 is not a multiple"),
     ],
 )
 def test_bad_configs_name_the_key(change, message):

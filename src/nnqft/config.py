@@ -53,6 +53,10 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
         lines = [f"config key '{_key_path(e)}': {e.message}" for e in errors]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     _check_cross_keys(config)
+    # Imported here: the field-theory settings import ConfigError from this module.
+    from nnqft.fieldtheory import settings as fieldtheory_settings
+
+    fieldtheory_settings.check(config)
     return config
 
 

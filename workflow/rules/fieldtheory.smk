@@ -2,10 +2,7 @@
 # phi^4 by deforming the parameter density, cluster decomposition, quartic vertices from
 # connected correlators, Osterwalder-Schrader checks. Expensive ensemble rules write tables;
 # cheap figure rules read them, so restyling a figure never reruns an ensemble.
-import nnqft.fieldtheory.settings
-
-# Cross-key rules of the fieldtheory section (the schema has already filled its defaults).
-nnqft.fieldtheory.settings.check(config)
+# The section's cross-key rules are checked with the rest of the config in common.smk.
 
 FIELDTHEORY_CATEGORY = "P3: field theories from networks"
 

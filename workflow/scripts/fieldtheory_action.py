@@ -10,7 +10,6 @@ from nnqft.fieldtheory import experiments, settings
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.config  # noqa: F821
 out = snakemake.output  # noqa: F821
-settings.check(cfg)
 a = cfg["fieldtheory"]["action"]
 sampling = settings.sampling(cfg, "action")
 spacing = a["spacing_factor"] * np.pi / a["cutoff"]

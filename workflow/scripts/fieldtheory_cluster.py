@@ -10,7 +10,6 @@ from nnqft.fieldtheory import experiments, locality, phi4, settings
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.config  # noqa: F821
 out = snakemake.output  # noqa: F821
-settings.check(cfg)
 c = cfg["fieldtheory"]["cluster"]
 sep = np.asarray(c["separations"], dtype=float)
 configs = locality.cluster_points(np.asarray(c["base_points"], dtype=float)[:, None], sep)

@@ -11,7 +11,6 @@ from nnqft.fieldtheory import experiments, settings
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.config  # noqa: F821
 out = snakemake.output  # noqa: F821
-settings.check(cfg)
 o = cfg["fieldtheory"]["os"]
 sampling = settings.sampling(cfg, "os")
 root = ensemble.root_key(cfg["seed"], sampling.prng)

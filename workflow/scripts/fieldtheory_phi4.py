@@ -9,7 +9,6 @@ from nnqft.fieldtheory import experiments, phi4, settings
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.config  # noqa: F821
 out = snakemake.output  # noqa: F821
-settings.check(cfg)
 p = cfg["fieldtheory"]["phi4"]
 sampling = settings.sampling(cfg, "phi4")
 
