@@ -16,6 +16,8 @@ include: "workflow/rules/ensembles.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/deviation.smk"
 include: "workflow/rules/fieldtheory.smk"
+include: "workflow/rules/eft.smk"
+include: "workflow/rules/replication.smk"
 
 
 rule all:
@@ -23,3 +25,5 @@ rule all:
         deviation_targets(),
         exact_targets(),
         fieldtheory_targets(),
+        eft_targets(),
+        "results/tables/replication_summary.csv",

@@ -44,6 +44,10 @@ def mutate(fn):
         (lambda c: c["deviation"].__setitem__("background_chunks", 3), r"deviation\.background_chunks': 3 does not divide"),
         (lambda c: c["fieldtheory"]["propagator"].__setitem__("n_networks", 2001),
          r"fieldtheory\.propagator\.n_networks': 2001 is not a multiple"),
+        (lambda c: c["eft"].__setitem__("n_networks", 4001), r"eft\.n_networks': 4001 is not a multiple"),
+        (lambda c: c["eft"]["rg"]["widths"].__setitem__("relu", 7), r"eft\.rg\.widths\.relu': 7 is not one of deviation\.widths"),
+        (lambda c: c["eft"].__setitem__("propagator", "K+sb2"), r"eft\.propagator': 'K\+sb2' is not one of"),
+        (lambda c: c["eft"]["cutoffs"].__setitem__("erf", 0), r"eft\.cutoffs\.erf': 0 is less than or equal to the minimum"),
     ],
 )
 def test_bad_configs_name_the_key(change, message):

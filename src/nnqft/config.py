@@ -53,6 +53,7 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
         lines = [f"config key '{_key_path(e)}': {e.message}" for e in errors]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     _check_cross_keys(config)
+    _check_eft(config)
     # Imported here: the field-theory settings import ConfigError from this module.
     from nnqft.fieldtheory import settings as fieldtheory_settings
 
@@ -89,6 +90,32 @@ def _check_cross_keys(config: dict) -> None:
             raise ConfigError(f"config key 'architectures.{name}' is missing (used by deviation.activations)")
         if name not in ACTIVATIONS:  # schema and registry must agree
             raise ConfigError(f"config key 'deviation.activations': unknown activation {name!r}")
+
+
+def _check_eft(config: dict) -> None:
+    eft, dev = config["eft"], config["deviation"]
+    if eft["n_networks"] % eft["n_blocks"]:
+        raise ConfigError(
+            f"config key 'eft.n_networks': {eft['n_networks']} is not a multiple of eft.n_blocks = {eft['n_blocks']}"
+        )
+    for name in eft["activations"]:
+        if name not in config["architectures"]:
+            raise ConfigError(f"config key 'architectures.{name}' is missing (used by eft.activations)")
+        for key in ("widths", "cutoffs"):
+            if name not in eft[key]:
+                raise ConfigError(f"config key 'eft.{key}.{name}' is missing (used by eft.activations)")
+    rg = eft["rg"]
+    for name in rg["activations"]:
+        if name not in dev["activations"]:
+            raise ConfigError(
+                f"config key 'eft.rg.activations': {name!r} has no width sweep (deviation.activations = {dev['activations']})"
+            )
+        if name not in rg["widths"]:
+            raise ConfigError(f"config key 'eft.rg.widths.{name}' is missing (used by eft.rg.activations)")
+        if rg["widths"][name] not in dev["widths"]:
+            raise ConfigError(
+                f"config key 'eft.rg.widths.{name}': {rg['widths'][name]} is not one of deviation.widths = {dev['widths']}"
+            )
 
 
 def load(path) -> dict:

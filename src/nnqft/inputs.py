@@ -30,3 +30,19 @@ def paper_inputs(activation: str, d_in: int) -> np.ndarray:
     if d_in not in _ERF:
         raise ValueError(f"P1 has no input set for d_in = {d_in}; have {sorted(_ERF)}")
     return _SETS[activation](d_in).astype(np.float64)
+
+
+# P1's EFT fits (science.md sec. 4): six points on a line, scaled to each activation's regime.
+_FIT_BASE = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.2])
+_FIT_SCALE = {"erf": 0.01, "gauss": 0.01, "relu": 1.0}
+SPLITS = ("train", "test")
+
+
+def fit_inputs(activation: str, split: str, train_factor: float = np.sqrt(2) / 2) -> np.ndarray:
+    """P1's coupling-fit inputs, shape (6, 1): test = scale x {0.2, ..., 1.2}, train = train_factor x test."""
+    if activation not in _FIT_SCALE:
+        raise ValueError(f"P1 has no fit inputs for activation {activation!r}; have {sorted(_FIT_SCALE)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; have {SPLITS}")
+    x = _FIT_SCALE[activation] * _FIT_BASE[:, None]
+    return x * train_factor if split == "train" else x

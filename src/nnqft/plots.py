@@ -141,3 +141,78 @@ def broken_independence_figure(table: pd.DataFrame):
     ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+MODEL_STYLE = {"M1": dict(color="C1", ls="-"), "M2": dict(color="C2", ls="--"), "M3": dict(color="C3", ls=":")}
+
+
+def eft_fits_figure(predictions: pd.DataFrame, fits: pd.DataFrame):
+    """Test-set Delta G4 per multiset: measured with errors, exact, and each model's prediction."""
+    theme()
+    names = sorted(predictions["activation"].unique())
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.8 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        sub = predictions[predictions["activation"] == name]
+        first = sub[sub["model"] == "M1"]
+        idx = np.arange(len(first))
+        ax.errorbar(idx, first["measured"], yerr=first["stderr"], ls="none", marker="o", ms=2.5, capsize=1,
+                    color="C0", label="measured (test networks)")
+        ax.plot(idx, first["exact"], "k.", ms=3, label="exact")
+        for model, style in MODEL_STYLE.items():
+            pred = sub[sub["model"] == model]["predicted"].values
+            row = fits[(fits["activation"] == name) & (fits["model"] == model)].iloc[0]
+            ax.plot(idx, pred, lw=1, **style, label=f"{model} (test MAPE {row['test_mape']:.2g}%, "
+                                                    rf"$\chi^2$/dof {row['test_chi2_dof']:.2g})")
+        width = fits[fits["activation"] == name]["width"].iloc[0]
+        ax.set_title(f"{name}-net, N = {width}: couplings fitted on train inputs, shown on test inputs")
+        ax.set_xlabel("4-pt index multiset (lexicographic)")
+        ax.set_ylabel(r"$\Delta G^{(4)} = G^{(4)} - G^{(4)}_{GP}$")
+        ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def rg_figure(couplings: pd.DataFrame, slopes: pd.DataFrame):
+    """|lambda(Lambda)| against the cutoff, log-log, per activation and d_in, with fitted lines and P1's -d_in."""
+    theme()
+    names = sorted(couplings["activation"].unique())
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for k, (d_in, grp) in enumerate(couplings[couplings["activation"] == name].groupby("d_in")):
+            fit = slopes[(slopes["activation"] == name) & (slopes["d_in"] == d_in)].iloc[0]
+            lam = np.abs(grp["lambda0"].values)
+            _log10_errorbar(ax, grp["cutoff"].values, lam, grp["lambda0_stderr"].values, ls="none", marker="o",
+                            color=f"C{k}", label=f"$d_{{in}}$={d_in}: slope {fit['slope']:.3f} "
+                                                        f"(pred. {fit['predicted_slope']:.0f}, P1 {-d_in})")
+            logc = np.log10(grp["cutoff"].values)
+            mid = np.mean(np.log10(lam))
+            ax.plot(logc, mid + fit["slope"] * (logc - logc.mean()), color=f"C{k}", lw=1)
+            ax.plot(logc, mid - d_in * (logc - logc.mean()), color=f"C{k}", lw=0.8, ls=":")
+        ax.set_title(f"{name}-net (dotted: P1's slope $-d_{{in}}$)")
+        ax.set_xlabel(r"$\log_{10} \Lambda$")
+        ax.set_ylabel(r"$\log_{10} |\lambda(\Lambda)|$")
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def six_point_figure(six_pt: pd.DataFrame):
+    """(G6 - G6_GP) / (first-order lambda_0 term) per multiset: 1 is a perfect prediction, 0 the GP."""
+    theme()
+    names = sorted(six_pt["activation"].unique())
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.6 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        sub = six_pt[six_pt["activation"] == name]
+        term = (sub["G6_gp_lambda"] - sub["G6_gp"]).values
+        idx = np.arange(len(sub))
+        ax.errorbar(idx, (sub["G6_measured"] - sub["G6_gp"]) / term, yerr=sub["G6_stderr"] / np.abs(term),
+                    ls="none", marker="o", ms=2, capsize=0, elinewidth=0.6, color="C0", label="measured")
+        ax.plot(idx, (sub["G6_exact"] - sub["G6_gp"]) / term, "k.", ms=2.5, label="exact")
+        ax.axhline(1.0, color="C1", lw=1.2, label=r"GP + $\lambda_0$ term")
+        ax.axhline(0.0, color="0.5", lw=1, ls="--", label="GP")
+        ax.set_title(f"{name}-net, N = {sub['width'].iloc[0]}: all {len(sub)} six-point multisets (test inputs)")
+        ax.set_xlabel("6-pt index multiset (lexicographic)")
+        ax.set_ylabel(r"$\Delta G^{(6)}$ / predicted")
+        ax.legend(fontsize=6, ncol=4)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,170 @@
+import numpy as np
+import pytest
+
+from nnqft import correlators, datasets, eft, ensemble, exact, feynman, inputs, kernels, rg
+from nnqft.networks import NetworkSpec
+
+RNG = np.random.default_rng(7)
+
+
+def _random_kernel(p, rng):
+    a = rng.normal(size=(p, p + 2))
+    return a @ a.T / p
+
+
+@pytest.mark.parametrize("n", [4, 6])
+def test_wick_linear_term_is_the_odd_part_of_the_wick_sum(n):
+    # W(K + eD) is a polynomial in e of degree n/2: (W(K+D) - W(K-D))/2 = L + [n = 6] W(D).
+    k, d = _random_kernel(5, RNG), 0.3 * _random_kernel(5, RNG)
+    t = correlators.multisets(5, n)
+    odd = (correlators.gaussian_moments(k + d, t) - correlators.gaussian_moments(k - d, t)) / 2
+    cubic = correlators.gaussian_moments(d, t) if n == 6 else 0.0
+    np.testing.assert_allclose(correlators.wick_linear_term(k, d, t), odd - cubic, rtol=1e-12, atol=1e-12)
+
+
+def test_control_variate_removes_exactly_the_linear_part():
+    # Delta G4 per block: Wick4(K + D) - Wick4(K) - linear = sum over the 3 pairings of D D.
+    p = 4
+    k, d = _random_kernel(p, RNG), 0.2 * _random_kernel(p, RNG)
+    rb = {2: (k + d)[tuple(correlators.multisets(p, 2).T)], 4: correlators.gaussian_moments(k + d, correlators.multisets(p, 4))}
+    np.testing.assert_allclose(correlators.gp_deviation_blocks(rb, k, p, 4),
+                               correlators.gaussian_moments(d, correlators.multisets(p, 4)), rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def erf_width3():
+    """20,000 Erf networks of width 3 on P1's six inputs, 40 blocks, with exact values."""
+    spec, x = NetworkSpec("erf", 1), inputs.paper_inputs("erf", 1)
+    plan = ensemble.BlockPlan(20000, 40)
+    means = ensemble.run_shard(spec, x, [3], plan, seed=11, ensemble="test/eft", blocks=range(40))
+    blocks = datasets.shard_dataset(means, [3], range(40), plan.block_size)
+    ex = datasets.exact_dataset(exact.exact_correlators(spec, x, [3]), [3], x)
+    return spec, x, datasets.correlator_dataset(blocks, spec, x, 10, exact=ex)
+
+
+def test_gp_deviation_estimator_is_unbiased_and_beats_rao_blackwell(erf_width3):
+    spec, x, ds = erf_width3
+    for n in (4, 6):
+        obs, _ = eft.observed_deviation(ds, n, 3)
+        truth = ds[f"G{n}_exact"].values[0] - ds[f"G{n}_gp"].values
+        z = (obs.mean - truth) / np.sqrt(np.diag(obs.cov))
+        assert np.abs(z).max() < 4.5 and abs(z.mean()) < 0.5, (n, z.mean(), np.abs(z).max())
+        # Same networks, the plain Rao-Blackwell difference G_rb - G_gp: the control variate wins everywhere.
+        assert np.all(np.diag(obs.cov) < ds[f"G{n}_rb_stderr"].values[0, 0] ** 2)
+
+
+def test_shrunk_covariance_keeps_variances_and_is_positive_definite():
+    blocks = RNG.normal(size=(30, 50)) * np.linspace(1, 1e3, 50)  # fewer blocks than elements
+    cov = eft.shrunk_covariance(blocks)
+    np.testing.assert_allclose(np.diag(cov), blocks.var(axis=0, ddof=1) / 30, rtol=1e-12)
+    assert np.linalg.eigvalsh(cov).min() > 0
+
+
+def test_gls_matches_the_normal_equations_and_its_errors_cover():
+    t, truth = 40, np.array([2.0, -3e-4])
+    design = np.column_stack([RNG.normal(size=t), 1e4 * RNG.normal(size=t)])  # columns 4 decades apart
+    a = RNG.normal(size=(t, t))
+    cov = a @ a.T / t + np.eye(t)
+    chol = np.linalg.cholesky(cov)
+    zs = []
+    for _ in range(400):
+        y = design @ truth + chol @ RNG.normal(size=t)
+        coef, coef_cov, identifiable = eft.gls(design, y, cov)
+        assert identifiable
+        zs.append((coef - truth) / np.sqrt(np.diag(coef_cov)))
+    inv = np.linalg.inv(cov)
+    ref_cov = np.linalg.inv(design.T @ inv @ design)
+    np.testing.assert_allclose(coef, ref_cov @ design.T @ inv @ y, rtol=1e-9)
+    np.testing.assert_allclose(coef_cov, ref_cov, rtol=1e-9)
+    zs = np.array(zs)
+    assert np.all(np.abs(zs.mean(axis=0)) < 4 / np.sqrt(400)) and np.all(np.abs(zs.std(axis=0) - 1) < 0.1)
+
+
+def test_metrics_of_the_gp_model_and_of_a_perfect_one():
+    obs = eft.Observation(np.array([1.0, -2.0, 4.0]), np.diag([0.25, 1.0, 4.0]))
+    m0 = eft.metrics(np.zeros(3), obs)
+    assert m0["mape"] == 100.0 and m0["mse"] == pytest.approx(7.0) and m0["chi2_dof"] == pytest.approx(4.0)
+    assert eft.metrics(obs.mean, obs, 1)["chi2_dof"] == 0.0
+
+
+def _vertices(spec, x, cutoffs):
+    return feynman.vertex_integrals(spec, x, cutoffs, propagator="K-sb2")
+
+
+def test_fits_recover_couplings_planted_in_exact_model_data():
+    # Data made by the M2 model itself: M1 misses lambda_2, M2 and M3 recover both, within errors.
+    spec = NetworkSpec("erf", 1)
+    train = _vertices(spec, inputs.fit_inputs("erf", "train"), [100.0]).isel(cutoff=0)
+    test = _vertices(spec, inputs.fit_inputs("erf", "test"), [100.0]).isel(cutoff=0)
+    planted = {"lambda0": 0.04, "lambda2": -4e-4}
+
+    def model_data(v):
+        return sum(value * eft.design_matrix(v, "M2")[:, i] for i, value in enumerate(planted.values()))
+
+    y_train, y_test = model_data(train), model_data(test)
+    cov = np.diag((0.01 * np.abs(y_train)) ** 2)
+    rows, predictions = eft.fit_rows(train, test, eft.Observation(y_train, cov),
+                                     eft.Observation(y_test, np.diag((0.01 * np.abs(y_test)) ** 2)), y_train)
+    np.testing.assert_allclose(predictions["M2"], y_test, rtol=1e-6)
+    by_model = {r["model"]: r for r in rows}
+    assert by_model["M0"]["test_mape"] == 100.0
+    for model in ("M2", "M3"):
+        r = by_model[model]
+        assert r["lambda0"] == pytest.approx(0.04, rel=1e-6) and r["lambda2"] == pytest.approx(-4e-4, rel=1e-6)
+        assert r["test_mape"] < 1e-6 and r["lambda0_exact_fit"] == pytest.approx(r["lambda0"])
+    assert by_model["M1"]["test_chi2_dof"] > 100 * by_model["M2"]["test_chi2_dof"]
+
+
+def test_degenerate_designs_are_flagged_not_reported():
+    # ReLU (sb = 0) on a ray: I4 and I4_y2 are both prod x_i times a power of the cutoff, so only
+    # one combination of lambda_0 and lambda_2 is determined.
+    spec = NetworkSpec("relu", 1, sb=0.0)
+    v = _vertices(spec, inputs.fit_inputs("relu", "train"), [100.0]).isel(cutoff=0)
+    y = -24 * 1e-10 * v["I4"].values
+    obs = eft.Observation(y, np.diag((0.05 * y) ** 2))
+    assert eft.fit(v, "M1", obs).identifiable and not eft.fit(v, "M2", obs).identifiable
+    rows, predictions = eft.fit_rows(v, v, obs, obs, y)
+    m2 = next(r for r in rows if r["model"] == "M2")
+    assert np.isnan(m2["lambda0"]) and np.isnan(m2["lambda2_stderr"]) and not m2["identifiable"]
+    np.testing.assert_allclose(predictions["M2"], y, rtol=1e-8)  # the prediction is still the best fit
+
+
+def test_relu_running_coupling_slope_is_minus_five_in_one_dimension():
+    # ReLU (sb = 0) propagator x y / 2 for y > 0: I4 = prod x Lambda^5 / 80, so lambda ~ Lambda^-5 exactly.
+    spec = NetworkSpec("relu", 1, sb=0.0)
+    x = inputs.paper_inputs("relu", 1)
+    cutoffs = [7.0, 30.0, 100.0, 1000.0, 1e5]
+    vertices = _vertices(spec, x, cutoffs)
+    t4 = correlators.multisets(6, 4)
+    delta = -24 * 0.1 * vertices["I4"].values[2]  # lambda = 0.1 at Lambda = 100
+    obs = eft.Observation(delta, np.diag((0.05 * np.abs(delta)) ** 2))
+    running = rg.running_coupling(vertices, obs)
+    np.testing.assert_allclose(running["lambda0"], 0.1 * (100.0 / np.array(cutoffs)) ** 5, rtol=1e-6)
+    s = rg.slope(running)
+    assert s["slope"] == pytest.approx(-5.0, abs=1e-6) and s["r_squared"] == pytest.approx(1.0)
+    assert rg.predicted_slope(spec, x) == -5.0 and len(t4) == 126
+
+
+def test_kernel_degree_of_each_activation():
+    x = inputs.paper_inputs("erf", 1)
+    assert rg.kernel_degree(NetworkSpec("erf", 1), x) == 0.0
+    assert rg.kernel_degree(NetworkSpec("relu", 1, sb=0.0), inputs.paper_inputs("relu", 1)) == 1.0
+    assert np.isnan(rg.kernel_degree(NetworkSpec("gauss", 1), 0.01 * x))
+    assert rg.kernel_degree(NetworkSpec("gauss", 1), 0.01 * x, propagator="K") == 0.0
+    assert rg.predicted_slope(NetworkSpec("erf", 3), inputs.paper_inputs("erf", 3)) == -3.0
+
+
+def test_six_point_summary_measures_the_move_towards_the_reference():
+    spec = NetworkSpec("erf", 1)
+    x = inputs.fit_inputs("erf", "test")
+    k = kernels.gp_kernel(spec, x)
+    vertices = _vertices(spec, x, [100.0]).isel(cutoff=0)
+    gp = correlators.gaussian_moments(k, correlators.multisets(6, 6))
+    lam_term = feynman.lambda_term_g6(k, vertices["I4"].values, 6)
+    # The reference is exactly GP + 1.0 x the lambda term: lambda0 = 0.5 closes half the gap everywhere.
+    ref = gp + lam_term
+    measured = eft.Observation(lam_term, np.diag(np.full(len(gp), 1e-30)))
+    table = eft.six_point_table(vertices, k, 0.5, measured, gp, ref)
+    summary = eft.six_point_summary(table)
+    assert summary["ratio_measured_mean"] == pytest.approx(0.5) and summary["frac_improved_exact"] == 1.0
+    assert len(table) == 462

@@ -1,0 +1,32 @@
+"""lambda(Lambda) over the cutoffs for every activation and d_in, its log-log slope against P1's claim."""
+
+import numpy as np
+import pandas as pd
+
+from nnqft import config, eft, io, rg, runlog
+
+log = runlog.to_file(snakemake.log[0])  # noqa: F821
+cfg = snakemake.config  # noqa: F821
+inp = snakemake.input  # noqa: F821
+couplings, slopes = [], []
+for data_path, vertex_path in zip(inp.datasets, inp.vertices):
+    ds, vertices = io.read_netcdf(data_path), io.read_netcdf(vertex_path)
+    activation, d_in = ds.attrs["activation"], int(ds.attrs["d_in"])
+    width = cfg["eft"]["rg"]["widths"][activation]
+    running = rg.running_coupling(vertices, eft.observed_deviation(ds, 4, width)[0])
+    couplings.append(running.assign(activation=activation, d_in=d_in, width=width))
+    spec = config.network_spec(cfg, activation, d_in)
+    fit = rg.slope(running)
+    predicted = rg.predicted_slope(spec, ds["x"].values, cfg["eft"]["propagator"])
+    slopes.append(dict(
+        activation=activation, d_in=d_in, width=width, n_cutoffs=len(running), **fit,
+        kernel_degree=rg.kernel_degree(spec, ds["x"].values, cfg["eft"]["propagator"]),
+        predicted_slope=predicted, z_predicted=(fit["slope"] - predicted) / fit["slope_stderr"],
+        p1_claim_slope=-d_in, z_p1_claim=(fit["slope"] + d_in) / fit["slope_stderr"],
+        p1_claim_holds=bool(abs(fit["slope"] + d_in) < 3 * fit["slope_stderr"]),
+        lambda_sign_changes=int(np.sum(np.diff(np.sign(running["lambda0"])) != 0)),
+    ))
+    log.info("%s d_in=%d: slope %.4f +- %.2g (R^2 %.5f); kernel-degree prediction %.3g, P1 %d",
+             activation, d_in, fit["slope"], fit["slope_stderr"], fit["r_squared"], predicted, -d_in)
+io.write_table(pd.concat(couplings, ignore_index=True), snakemake.output.couplings)  # noqa: F821
+io.write_table(pd.DataFrame(slopes), snakemake.output.slopes)  # noqa: F821
