@@ -19,7 +19,7 @@ for train_path, test_path, train_v, test_v in zip(inp.train, inp.test, inp.train
     key = dict(activation=activation, width=width, cutoff=float(vertices["train"]["cutoff"]),
                propagator=vertices["train"].attrs["propagator"], n_networks=int(data["train"].attrs["n_networks"]))
     fits, test_predictions = eft.fit_rows(vertices["train"], vertices["test"], obs["train"], obs["test"],
-                                          exact["train"])
+                                          exact["train"], exact["test"])
     rows += [dict(key, **row) for row in fits]
     t4 = correlators.multisets(data["test"].sizes["point"], 4)
     for model, predicted in test_predictions.items():

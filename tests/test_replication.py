@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnqft import replication
+
+RNG = np.random.default_rng(3)
+
+
+def test_consistent_with_zero_uses_a_family_wise_bound():
+    assert replication.consistent_with_zero(RNG.normal(size=1000))
+    assert not replication.consistent_with_zero(np.r_[RNG.normal(size=1000), 6.0])
+    # One |z| = 3.5 is unremarkable among 400 z-scores but not on its own.
+    assert replication.consistent_with_zero(np.r_[np.zeros(399), 3.5])
+    assert not replication.consistent_with_zero([3.5])
+    assert not replication.consistent_with_zero([])
+
+
+def _slopes(values, errors, quantity="m4"):
+    return pd.DataFrame(dict(activation="erf", d_in=range(1, len(values) + 1), quantity=quantity,
+                             estimator="rao_blackwell", slope=values, slope_stderr=errors))
+
+
+def _claim(claim_id):
+    return next(c for c in replication.CLAIMS if c.claim_id == claim_id)
+
+
+@pytest.mark.parametrize("slopes, verdict", [([-1.01, -0.98, -1.03], "reproduced"), ([-1.01, -0.8, -1.0], "differs")])
+def test_falloff_verdict_follows_the_slope_errors(slopes, verdict):
+    tables = {"deviation_slopes.csv": _slopes(slopes, [0.02, 0.02, 0.02]), "deviation.csv": pd.DataFrame()}
+    row = replication.evaluate([_claim("P1-2 1/N falloff")], tables).iloc[0]
+    assert row["verdict"] == verdict and "deviation_slopes.csv" in row["evidence"]
+
+
+def test_missing_tables_make_a_claim_untestable():
+    row = replication.evaluate([_claim("P1-7 six-point")], {}).iloc[0]
+    assert row["verdict"] == "untestable" and "six_pt_summary.csv" in row["reason"]
+
+
+def _rg(activation, slopes, predicted):
+    d = np.arange(1, len(slopes) + 1)
+    err = np.full(len(slopes), 0.01)
+    return pd.DataFrame(dict(activation=activation, d_in=d, slope=slopes, slope_stderr=err, predicted_slope=predicted,
+                             p1_claim_holds=np.abs(np.array(slopes) + d) < 3 * err))
+
+
+def test_beta_function_verdict_names_the_kernel_degree_prediction():
+    tables = {"rg_slopes.csv": pd.concat([_rg("erf", [-1.0, -2.0], [-1, -2]), _rg("relu", [-5.0, -6.0], [-5, -6])])}
+    rows = replication.evaluate([_claim("P1-6 beta Erf"), _claim("P1-6 beta ReLU"), _claim("P1-6 beta Gauss")], tables)
+    assert list(rows["verdict"]) == ["reproduced", "differs", "untestable"]
+    assert "-5, -6" in rows.iloc[1]["reason"]
+
+
+def _fits(drop_erf, drop_gauss, identifiable=True):
+    rows = []
+    for activation, drop in (("erf", drop_erf), ("gauss", drop_gauss)):
+        rows.append(dict(activation=activation, model="M1", train_chi2=100.0 + drop, identifiable=True))
+        rows.append(dict(activation=activation, model="M2", train_chi2=100.0, identifiable=identifiable))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("drops, identifiable, verdict", [
+    ((50.0, 1.0), True, "reproduced"),   # Erf resolves lambda(y), Gauss does not
+    ((50.0, 50.0), True, "differs"),     # Gauss resolves it too
+    ((50.0, 1.0), False, "differs"),     # degenerate design: nothing is resolved
+])
+def test_naturalness_is_a_likelihood_ratio_test(drops, identifiable, verdict):
+    row = replication.evaluate([_claim("P1-5 naturalness")], {"eft_fits.csv": _fits(*drops, identifiable)}).iloc[0]
+    assert row["verdict"] == verdict
+
+
+def test_every_claim_links_a_file_and_ids_are_unique():
+    ids = [c.claim_id for c in replication.CLAIMS]
+    assert len(ids) == len(set(ids))
+    for claim in replication.CLAIMS:
+        assert any(name.endswith(".csv") for name in claim.evidence)
+        assert any(name.endswith(".png") for name in claim.evidence), claim.claim_id
