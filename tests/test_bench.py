@@ -20,3 +20,13 @@ def test_tiny_cases_report_rates_and_memory():
     for row in rows:
         assert row["neuron_evals_per_s"] == row["networks_per_s"] * 3 * 6
     assert rows[0]["normals_per_s"] == rows[0]["networks_per_s"] * 10  # n_normals = N (d_in + 1 + d_out) + d_out
+
+
+def test_integrals_flag_times_the_feynman_workload(capsys):
+    """``--integrals`` runs only the Feynman-rule integral benchmark (here its d_in = 1 part)."""
+    bench.main(["--integrals", "--integrals-d-in", "1"])
+    out = capsys.readouterr().out
+    assert "(a) RG, 21 cutoffs x d_in [1]" in out and "(b) fits" in out and "total" in out
+    rows = bench.integral_cases(d_ins=(1,), activations=("relu",))
+    assert [r["part"] for r in rows] == ["rg", "fit-train", "fit-test"]
+    assert all(r["seconds"] > 0 and r["nodes"] > 0 for r in rows)

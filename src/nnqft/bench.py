@@ -25,6 +25,13 @@ What is measured (Erf-net, d_in = d_out = 1, sw = sb = 1, P1's six inputs, momen
   ``numpy.random.default_rng().standard_normal``. The engine's normals/s (networks/s x
   ``networks.n_normals``) as a fraction of the jax rate says how close it is to the RNG bound.
 
+Feynman-rule integrals (``python -m nnqft.bench --integrals``, a separate benchmark; the engine
+cases above do not run): the integral workload of the default config with ``feynman.vertex_integrals``
+(all five integrals, orders 4 and 6, propagator K - sb^2), timed in this process:
+(a) RG, per activation erf/relu/gauss and d_in = 1, 2, 3 on P1's inputs, the 21 cutoffs 7 ... 1e5
+of science.md sec. 5; (b) fits, d_in = 1, P1's six test inputs and the train inputs
+(sqrt(2)/2 x test), at the fit cutoff (Gauss inf, Erf and ReLU 100).
+
 Memory: every case runs in a fresh subprocess. "peak MiB" is that process's peak RSS
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) at the end of the case; "delta MiB" is the peak's
 growth over its value after imports (so it includes the warm-up and compilation).
@@ -50,7 +57,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft import ensemble, inputs, networks
+from nnqft import ensemble, feynman, inputs, networks
 
 SPEC = networks.NetworkSpec("erf", d_in=1)
 ORDERS = (2, 4, 6)
@@ -160,6 +167,75 @@ def rng_numpy_case(n: int, repeats: int = 5) -> dict:
     return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "normals": n * repeats}
 
 
+# --------------------------------------------------------------------------- Feynman-rule integrals
+# (``--integrals``: a separate benchmark of nnqft.feynman; nothing above uses it)
+
+RG_CUTOFFS = (7, 10, 15, 20, 30, 40, 50, 70, 100, 200, 500, 1e3, 2e3, 5e3, 7e3, 1e4, 2e4, 4e4, 6e4,
+              8e4, 1e5)
+FIT_CUTOFF = {"gauss": np.inf, "erf": 100.0, "relu": 100.0}
+ACTIVATIONS = ("erf", "relu", "gauss")
+
+
+def _integral_spec(act: str, d_in: int) -> networks.NetworkSpec:
+    return networks.NetworkSpec(act, d_in, sb=0.0 if act == "relu" else 1.0)  # P1: ReLU sb = 0
+
+
+def fit_inputs(act: str) -> dict[str, np.ndarray]:
+    """P1's fit protocol (science.md sec. 4): test 0.01 x {0.2..1.2} (Gauss, Erf) or {0.2..1.2}
+    (ReLU), train = sqrt(2)/2 x test."""
+    test = np.arange(1, 7)[:, None] * 0.2 * (1.0 if act == "relu" else 0.01)
+    return {"train": np.sqrt(2) / 2 * test, "test": test}
+
+
+def _timed(fn) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def integral_cases(d_ins=(1, 2, 3), activations=ACTIVATIONS) -> list[dict]:
+    """Time every vertex_integrals call of the default config's integral workload."""
+    rows = []
+    for act in activations:
+        for d in d_ins:
+            spec = _integral_spec(act, d)
+            sec, ds = _timed(lambda: feynman.vertex_integrals(spec, inputs.paper_inputs(act, d), RG_CUTOFFS))
+            rows.append({"part": "rg", "activation": act, "d_in": d, "inputs": ds.sizes["point"],
+                         "cutoffs": ds.sizes["cutoff"], "nodes": ds.attrs["quadrature_nodes"], "seconds": sec})
+    for act in activations:
+        spec = _integral_spec(act, 1)
+        for name, x in fit_inputs(act).items():
+            sec, ds = _timed(lambda: feynman.vertex_integrals(spec, x, [FIT_CUTOFF[act]]))
+            rows.append({"part": f"fit-{name}", "activation": act, "d_in": 1, "inputs": ds.sizes["point"],
+                         "cutoffs": 1, "nodes": ds.attrs["quadrature_nodes"], "seconds": sec})
+    return rows
+
+
+def print_integrals(rows: list[dict]) -> None:
+    print(f"{'part':<9}  {'act':<5}  {'d_in':>4}  {'inputs':>6}  {'cutoffs':>7}  {'nodes':>9}  {'seconds':>7}")
+    for r in rows:
+        print(f"{r['part']:<9}  {r['activation']:<5}  {r['d_in']:>4}  {r['inputs']:>6}  {r['cutoffs']:>7}  "
+              f"{r['nodes']:>9}  {r['seconds']:>7.3f}")
+    rg = sum(r["seconds"] for r in rows if r["part"] == "rg")
+    fit = sum(r["seconds"] for r in rows if r["part"] != "rg")
+    print(f"\n(a) RG, {len(RG_CUTOFFS)} cutoffs x d_in {sorted({r['d_in'] for r in rows if r['part'] == 'rg'})}"
+          f" x {len({r['activation'] for r in rows})} activations: {rg:.2f} s | (b) fits (train + test, "
+          f"orders 4 and 6): {fit:.2f} s | total {rg + fit:.2f} s")
+
+
+def run_integrals(d_ins=(1, 2, 3)) -> list[dict]:
+    print(header())
+    print("nnqft.feynman.vertex_integrals: I4, I4_y2, J, K4, I6, propagator K - sb^2, BLAS limited to one "
+          "thread inside (see feynman._one_blas_thread); wall-clock per call, in this process.")
+    feynman.vertex_integrals(_integral_spec("erf", 1), inputs.paper_inputs("erf", 1), [1.0])  # imports, caches
+    t0, c0 = time.perf_counter(), time.process_time()
+    rows = integral_cases(d_ins)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print_integrals(rows)
+    print(f"cpu/wall {cpu / wall:.2f} | peak RSS {_peak_mib():.0f} MiB | load avg at end {_load()}")
+    return rows
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -245,6 +321,10 @@ def main(argv=None) -> None:
     p.add_argument("--batch-elements", type=int, default=2**24, help="engine memory budget per batch")
     p.add_argument("--rng-normals", type=int, default=2**24, help="normals per RNG draw (5 draws)")
     p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
+    p.add_argument("--integrals", action="store_true",
+                   help="instead: time the Feynman-rule integral workload of the default config (nnqft.feynman)")
+    p.add_argument("--integrals-d-in", type=int, nargs="+", default=[1, 2, 3], metavar="D",
+                   help="input dimensions of the RG part of --integrals")
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--width", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -253,6 +333,15 @@ def main(argv=None) -> None:
     if args.case:  # child process: one case, one JSON line
         print(json.dumps(measure(args.case, args.width, args.n, n_blocks=args.blocks,
                                  batch_elements=args.batch_elements)))
+        return
+    if args.integrals:
+        rows = run_integrals(tuple(args.integrals_d_in))
+        if args.csv:
+            with open(args.csv, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+            print(f"wrote {args.csv}")
         return
     if args.networks % args.blocks:
         p.error(f"--networks must be a multiple of --blocks ({args.blocks})")
