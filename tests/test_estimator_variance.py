@@ -245,3 +245,37 @@ def test_reduction_summary_rows():
     # factor is E[w^8] / E[w^4]^2 = 105 / 9 for w ~ N(0, 1)
     assert abs(rows[0]["true_reduction_median"] - 105 / 9) < 1e-4
     assert rows[0]["true_reduction_min"] <= rows[0]["true_reduction_median"] <= rows[0]["true_reduction_max"]
+
+
+# ---------------------------------------------------------------- the workflow's table
+
+
+def test_estimator_variance_table_on_a_small_gauss_net_dataset():
+    from nnqft import agreement, datasets, ensemble
+
+    spec, x, widths = NetworkSpec("gauss", 2), paper_inputs("gauss", 2), [2, 20]
+    plan = ensemble.BlockPlan(2000, 10)
+    means = ensemble.run_shard(spec, x, widths, plan, seed=5, ensemble="test/ev-table", blocks=range(10))
+    ds = datasets.correlator_dataset(datasets.shard_dataset(means, widths, range(10), plan.block_size), spec, x, 5)
+    table = agreement.estimator_variance_table(ds, spec)
+    assert list(table.columns) == [
+        "n", "width", "n_elements", "true_reduction_min", "true_reduction_median", "estimated_reduction_min",
+        "estimated_reduction_median", "stderr_ratio_plain_median", "stderr_ratio_rb_median", "rb_smaller_true",
+    ]
+    rows = [(r.n, r.width, r.n_elements) for r in table.itertuples()]
+    assert rows == [(4, 2, 35), (4, 20, 35), (6, 2, 84), (6, 20, 84)]
+    assert table["rb_smaller_true"].all() and (table["true_reduction_min"] > 11).all()
+    ev = {n: estimator_variance.estimator_variances(spec, x, widths, n) for n in (4, 6)}
+    for r in table.itertuples():
+        i = widths.index(r.width)
+        factor = (ds[f"G{r.n}_stderr"].values[i] / ds[f"G{r.n}_rb_stderr"].values[i]) ** 2
+        np.testing.assert_allclose([r.estimated_reduction_min, r.estimated_reduction_median],
+                                   [factor.min(), np.median(factor)], rtol=1e-12)
+        np.testing.assert_allclose(r.true_reduction_median, np.median(ev[r.n].reduction[i]), rtol=1e-12)
+        true_se = np.sqrt(ev[r.n].plain[i] / 2000)
+        np.testing.assert_allclose(r.stderr_ratio_plain_median, np.median(ds[f"G{r.n}_stderr"].values[i] / true_se),
+                                   rtol=1e-12)
+    with pytest.raises(ValueError, match="sb=0.5"):
+        agreement.estimator_variance_table(ds, NetworkSpec("gauss", 2, sb=0.5))
+    with pytest.raises(ValueError, match="orders \\[8\\]"):
+        agreement.estimator_variance_table(ds, spec, orders=(8,))

@@ -41,6 +41,7 @@ def exact_targets():
     return [
         "results/tables/exact_vs_ensemble.csv",
         "results/tables/cumulant_scaling.csv",
+        "results/tables/estimator_variance.csv",
         "results/figures/exact_vs_ensemble.png",
         "results/figures/cumulant_scaling.png",
         "results/tables/broken_independence.csv",

@@ -34,6 +34,23 @@ rule exact_agreement:
         "../scripts/exact_agreement.py"
 
 
+rule estimator_variance:
+    input:
+        deviation_datasets(),
+    output:
+        report(
+            "results/tables/estimator_variance.csv",
+            caption="../report/estimator_variance.rst",
+            category="P3: exact finite-width correlators",
+        ),
+    log:
+        "logs/estimator_variance.log",
+    benchmark:
+        "benchmarks/estimator_variance.tsv"
+    script:
+        "../scripts/estimator_variance.py"
+
+
 rule exact_figures:
     input:
         zscores="results/tables/exact_zscores.csv",
