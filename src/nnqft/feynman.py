@@ -39,7 +39,6 @@ where the integrand's tail is below 1e-16 relative (``decay_radius``). Anything 
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -48,13 +47,10 @@ from typing import Iterator
 import numpy as np
 import xarray as xr
 
-from nnqft import correlators, kernels, networks
+from nnqft import correlators, kernels
 from nnqft.networks import NetworkSpec
 
-try:  # installed with scikit-learn; without it BLAS keeps its own thread count
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
+from threadpoolctl import threadpool_limits
 
 PROPAGATORS = ("K-sb2", "K")
 ORDERS = (4, 6)
@@ -71,43 +67,22 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown propagator {kind!r}; valid: {list(PROPAGATORS)}")
 
 
-def _pair_function(spec: NetworkSpec):
-    """E[h(z) h(z')] as a function of (q(x,y), q(x,x), q(y,y)), broadcasting."""
-    if not spec.zero_mean:
-        raise ValueError("the GP kernel is defined here for zero-mean parameters only")
-    pair = kernels._CLOSED_FORMS.get(spec.activation)
-    if pair is None:  # a registered activation without a closed form: Gauss-Hermite (slow)
-        return lambda qxy, qxx, qyy: kernels._quadrature_pair(spec.activation, qxy, qxx, qyy)
-    return pair
-
-
 def propagator(spec: NetworkSpec, x, y, kind: str = "K-sb2") -> np.ndarray:
-    """P(x_a, y_m) = K(x_a, y_m) - sb^2 (``kind="K-sb2"``) or K(x_a, y_m) (``"K"``), shape (P, M).
-
-    K = sb^2 + sw^2 E[h h'] is ``kernels.gp_kernel``, evaluated here without the (M, M)
-    pre-activation matrix that ``gp_kernel`` builds for the diagonal q(y, y).
-    """
+    """P(x_a, y_m) = K(x_a, y_m) - sb^2 (``kind="K-sb2"``) or K(x_a, y_m) (``"K"``), shape (P, M)."""
     return _propagator_matrix(spec, x, y, kind)
 
 
 def _propagator_matrix(spec: NetworkSpec, x, y, kind: str) -> np.ndarray:
     # the implementation of ``propagator``: callers with a keyword named ``propagator`` use this
     _check_kind(kind)
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
-    qxy = kernels.preactivation_covariance(spec, x, y)
-    qxx = networks.preactivation_variance(spec, x)[:, None]
-    qyy = networks.preactivation_variance(spec, y)[None, :]
-    out = spec.sw**2 * _pair_function(spec)(qxy, qxx, qyy)
+    out = spec.sw**2 * kernels.hidden_covariance(spec, x, y)
     return out + spec.sb**2 if kind == "K" else out
 
 
 def propagator_diagonal(spec: NetworkSpec, y, kind: str = "K-sb2") -> np.ndarray:
     """P(y_m, y_m) (the self-contraction of the kappa f^6 vertex), shape (M,)."""
     _check_kind(kind)
-    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
-    q = networks.preactivation_variance(spec, y)
-    out = spec.sw**2 * _pair_function(spec)(q, q, q)
+    out = spec.sw**2 * kernels.hidden_variance(spec, y)
     return out + spec.sb**2 if kind == "K" else out
 
 
@@ -381,7 +356,7 @@ def _tables(n_points: int):
 def _one_blas_thread():
     """The per-shell products are many small matrix products (a few x a few x 10^4): threaded BLAS
     gains nothing on them and on a loaded machine its spinning threads cost up to 70x (measured)."""
-    return threadpool_limits(limits=1, user_api="blas") if threadpool_limits else nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _accumulate(spec, x, rule: BoxRule, kind: str, want4: bool, want6: bool, max_nodes: int):

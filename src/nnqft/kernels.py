@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnqft.networks import NetworkSpec, activation
+from nnqft.networks import NetworkSpec, activation, preactivation_variance
 
 
 def preactivation_covariance(spec: NetworkSpec, x, y=None) -> np.ndarray:
@@ -63,12 +63,25 @@ def hidden_covariance(spec: NetworkSpec, x, y=None) -> np.ndarray:
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     y = x if y is None else np.atleast_2d(np.asarray(y, dtype=np.float64))
     qxy = preactivation_covariance(spec, x, y)
-    qxx = np.diag(preactivation_covariance(spec, x))[:, None]
-    qyy = np.diag(preactivation_covariance(spec, y))[None, :]
+    # Diagonals directly, never via a (Q, Q) matrix: y can be 10^5 quadrature nodes (nnqft.feynman).
+    qxx = preactivation_variance(spec, x)[:, None]
+    qyy = preactivation_variance(spec, y)[None, :]
+    return _pair(spec)(qxy, qxx, qyy)
+
+
+def hidden_variance(spec: NetworkSpec, x) -> np.ndarray:
+    """E[h(x_a)^2] over one hidden neuron, shape (P,): the diagonal of ``hidden_covariance``."""
+    if not spec.zero_mean:
+        raise ValueError("the GP kernel is defined here for zero-mean parameters only")
+    q = preactivation_variance(spec, np.atleast_2d(np.asarray(x, dtype=np.float64)))
+    return _pair(spec)(q, q, q)
+
+
+def _pair(spec: NetworkSpec):
     pair = _CLOSED_FORMS.get(spec.activation)
     if pair is None:
-        return _quadrature_pair(spec.activation, qxy, qxx, qyy)
-    return pair(qxy, qxx, qyy)
+        return lambda qxy, qxx, qyy: _quadrature_pair(spec.activation, qxy, qxx, qyy)
+    return pair
 
 
 def gp_kernel(spec: NetworkSpec, x, y=None) -> np.ndarray:
