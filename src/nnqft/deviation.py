@@ -24,7 +24,7 @@ def _mean_abs_relative(g, gp):
 
 def deviation_table(ds: xr.Dataset) -> pd.DataFrame:
     """One row per (n, estimator, width): m_n with jackknife error, background and noise levels."""
-    axis = ds[f"G2_block_mean"].get_axis_num("block")
+    axis = ds["G2_block_mean"].get_axis_num("block")
     rows = []
     for n in datasets.orders_of(ds):
         gp = ds[f"G{n}_gp"].values
@@ -46,7 +46,7 @@ def deviation_table(ds: xr.Dataset) -> pd.DataFrame:
 def connected_table(ds: xr.Dataset, n: int = 6) -> pd.DataFrame:
     """Element average of |G_c^(n)| / G_GP^(n) per width, with a jackknife error."""
     gp = ds[f"G{n}_gp"].values
-    axis = ds[f"G2_block_mean"].get_axis_num("block")
+    axis = ds["G2_block_mean"].get_axis_num("block")
     orders = [k for k in (2, 4, 6) if k <= n]
     n_points = ds.sizes["point"]
     rows = []

@@ -39,7 +39,6 @@ into coefficient arrays per (|A|, |pi|); widths enter only at the end.
 from __future__ import annotations
 
 import functools
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 
