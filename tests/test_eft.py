@@ -143,6 +143,7 @@ def test_relu_running_coupling_slope_is_minus_five_in_one_dimension():
     np.testing.assert_allclose(running["lambda0"], 0.1 * (100.0 / np.array(cutoffs)) ** 5, rtol=1e-6)
     s = rg.slope(running)
     assert s["slope"] == pytest.approx(-5.0, abs=1e-6) and s["r_squared"] == pytest.approx(1.0)
+    assert s["asymptotic_slope"] == pytest.approx(-5.0, abs=1e-6)
     assert rg.predicted_slope(spec, x) == -5.0 and len(t4) == 126
 
 

@@ -41,7 +41,8 @@ def _rg(activation, slopes, predicted):
     d = np.arange(1, len(slopes) + 1)
     err = np.full(len(slopes), 0.01)
     return pd.DataFrame(dict(activation=activation, d_in=d, slope=slopes, slope_stderr=err, predicted_slope=predicted,
-                             p1_claim_holds=np.abs(np.array(slopes) + d) < 3 * err))
+                             asymptotic_slope=slopes, p1_claim_holds=np.abs(np.array(slopes) + d) < 3 * err,
+                             p1_claim_holds_asymptotically=np.abs(np.array(slopes) + d) < 1e-3))
 
 
 def test_beta_function_verdict_names_the_kernel_degree_prediction():

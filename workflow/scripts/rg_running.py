@@ -22,11 +22,14 @@ for data_path, vertex_path in zip(inp.datasets, inp.vertices):
         activation=activation, d_in=d_in, width=width, n_cutoffs=len(running), **fit,
         kernel_degree=rg.kernel_degree(spec, ds["x"].values, cfg["eft"]["propagator"]),
         predicted_slope=predicted, z_predicted=(fit["slope"] - predicted) / fit["slope_stderr"],
+        prediction_holds_asymptotically=bool(abs(fit["asymptotic_slope"] - predicted) < rg.ASYMPTOTIC_TOLERANCE),
         p1_claim_slope=-d_in, z_p1_claim=(fit["slope"] + d_in) / fit["slope_stderr"],
         p1_claim_holds=bool(abs(fit["slope"] + d_in) < 3 * fit["slope_stderr"]),
+        p1_claim_holds_asymptotically=bool(abs(fit["asymptotic_slope"] + d_in) < rg.ASYMPTOTIC_TOLERANCE),
         lambda_sign_changes=int(np.sum(np.diff(np.sign(running["lambda0"])) != 0)),
     ))
-    log.info("%s d_in=%d: slope %.4f +- %.2g (R^2 %.5f); kernel-degree prediction %.3g, P1 %d",
-             activation, d_in, fit["slope"], fit["slope_stderr"], fit["r_squared"], predicted, -d_in)
+    log.info("%s d_in=%d: slope %.4f +- %.2g (R^2 %.5f), asymptotic %.6f; kernel-degree prediction %.3g, P1 %d",
+             activation, d_in, fit["slope"], fit["slope_stderr"], fit["r_squared"], fit["asymptotic_slope"],
+             predicted, -d_in)
 io.write_table(pd.concat(couplings, ignore_index=True), snakemake.output.couplings)  # noqa: F821
 io.write_table(pd.DataFrame(slopes), snakemake.output.slopes)  # noqa: F821
