@@ -16,6 +16,7 @@ include: "workflow/rules/ensembles.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/deviation.smk"
 include: "workflow/rules/fieldtheory.smk"
+include: "workflow/rules/symmetry.smk"
 include: "workflow/rules/eft.smk"
 include: "workflow/rules/replication.smk"
 
@@ -25,5 +26,6 @@ rule all:
         deviation_targets(),
         exact_targets(),
         fieldtheory_targets(),
+        symmetry_targets(),
         eft_targets(),
         "results/tables/replication_summary.csv",

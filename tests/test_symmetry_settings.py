@@ -26,7 +26,7 @@ def test_empty_section_gets_every_default():
     assert sym["training"]["fashion_mnist_dir"] is None
     settings.check(cfg)
     plan = settings.plan(cfg)
-    assert plan.sampling.n_networks == 200000 and plan.controls_mu == (0.1,)
+    assert plan.sampling.n_networks == 300000 and plan.controls_mu == (0.1,)
     assert settings.training_setup(cfg).hidden == 50
 
 

@@ -148,3 +148,5 @@ def test_summaries_on_a_known_table():
     e = training.effects(runs).set_index(["target", "region"])
     assert e.loc[("one_hot", "all broken (k > 0, mu > 0)"), "effect"] == "hurts"
     assert e.loc[("one_cold", "all broken (k > 0, mu > 0)"), "effect"] == "helps"
+    assert e.loc[("one_cold", "k = 2, mu = 0.1"), "delta_mean"] == pytest.approx(0.051)
+    assert e.loc[("one_cold", "k = 2, mu = 0.1"), "baseline_acc"] == pytest.approx(0.6)

@@ -216,28 +216,31 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def effects(runs: pd.DataFrame, alpha: float = 0.01) -> pd.DataFrame:
-    """The claim per target: the effect of breaking averaged over every broken grid point
-    (k > 0, mu > 0), and at the strongest breaking (largest k and mu), each paired by seed against
-    the unbroken run; t-test over seeds (n_seeds - 1 dof). ``effect`` is "helps" / "hurts" where
-    the two-sided p-value is below ``alpha``, else "none"."""
+    """The claim per target: the effect of breaking, paired by seed against the unbroken run,
+    averaged over every broken grid point (k > 0, mu > 0), and at the largest k for each mu > 0
+    (the curve against mu); t-test over seeds (n_seeds - 1 dof). ``effect`` is "helps" / "hurts"
+    where the two-sided p-value is below ``alpha``, else "none"."""
     from scipy import stats
 
     base = runs[runs["k"] == 0].groupby(["target", "seed"])["test_accuracy"].first().rename("baseline")
     df = runs.join(base, on=["target", "seed"])
     df["delta"] = df["test_accuracy"] - df["baseline"]
-    broken = df[(df["k"] > 0) & (df["mu"] > 0)]
-    strongest = df[(df["k"] == df["k"].max()) & (df["mu"] == df["mu"].max())]
+    kmax = df["k"].max()
+    regions = [("all broken (k > 0, mu > 0)", None, df[(df["k"] > 0) & (df["mu"] > 0)])]
+    regions += [(f"k = {kmax}, mu = {mu:g}", mu, df[(df["k"] == kmax) & (df["mu"] == mu)])
+                for mu in sorted(df.loc[df["mu"] > 0, "mu"].unique())]
     rows = []
-    for region, part in (("all broken (k > 0, mu > 0)", broken), ("strongest (k max, mu max)", strongest)):
+    for region, mu, part in regions:
         for target, grp in part.groupby("target"):
             per_seed = grp.groupby("seed")["delta"].mean()
-            base_acc = df[(df["target"] == target) & (df["k"] == 0)].groupby("seed")["test_accuracy"].first()
             n = len(per_seed)
             mean = per_seed.mean()
             sem = per_seed.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-            t = mean / sem if sem and sem > 0 else np.nan
+            t = mean / sem if sem > 0 else np.nan
             p = 2 * stats.t.sf(abs(t), n - 1) if np.isfinite(t) else np.nan
             effect = "none" if not (np.isfinite(p) and p < alpha) else ("helps" if mean > 0 else "hurts")
-            rows.append({"target": target, "region": region, "n_seeds": n, "baseline_acc": base_acc.mean(),
-                         "delta_mean": mean, "delta_sem": sem, "t": t, "p": p, "effect": effect})
+            rows.append({"target": target, "region": region, "k": kmax if mu is not None else np.nan,
+                         "mu": mu if mu is not None else np.nan, "n_seeds": n,
+                         "baseline_acc": base.loc[target].mean(), "delta_mean": mean, "delta_sem": sem,
+                         "t": t, "p": p, "effect": effect})
     return pd.DataFrame(rows)

@@ -1,0 +1,23 @@
+"""Detection power of the positive controls against breaking strength and ensemble size."""
+
+import pandas as pd
+
+from nnqft import io, runlog
+from nnqft.symmetry import invariance, settings
+
+log = runlog.to_file(snakemake.log[0])  # noqa: F821
+cfg = snakemake.config  # noqa: F821
+sym = cfg["symmetry"]
+pw = sym["power"]
+plan = settings.plan(cfg)
+out_x = settings.points(sym["output_rotation"]["inputs"], len(sym["output_rotation"]["inputs"][0]))
+parts = [
+    invariance.power_suite("output_rotation", settings.spec(cfg, sym["output_rotation"]["activation"], out_x.shape[1], pw["d_out"]),
+                           out_x, pw["width"], pw["mu"], pw["n_networks"], pw["replicates"], plan),
+    invariance.power_suite("input_rotation", settings.spec(cfg, pw["activation"], pw["d_in"]),
+                           settings.points(sym["input_rotation"]["points"], pw["d_in"]), pw["width"], pw["mu"],
+                           pw["n_networks"], pw["replicates"], plan),
+]
+table = pd.concat(parts, ignore_index=True)
+log.info("power table: %d rows", len(table))
+io.write_table(table, snakemake.output[0])  # noqa: F821
