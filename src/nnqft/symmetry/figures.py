@@ -137,21 +137,23 @@ def training_figure(summary: pd.DataFrame):
         for i, (column, title, cmap) in enumerate((("acc_mean", "mean test accuracy", "viridis"),
                                                     ("acc_std", "std over seeds", "magma"))):
             grid = sub.pivot(index="k", columns="mu", values=column).sort_index(ascending=False)
+            grid.columns = [f"{m:g}" for m in grid.columns]
             sns.heatmap(grid, ax=axes[i, j], cmap=cmap, cbar_kws={"label": column.replace("_", " ")},
-                        xticklabels=[f"{m:g}" for m in grid.columns], yticklabels=grid.index)
+                        xticklabels=max(1, len(grid.columns) // 6), yticklabels=grid.index)
             axes[i, j].set_title(f"{target.replace('_', '-')}: {title}")
             axes[i, j].set_xlabel(r"mean $\mu$ of the broken rows")
             axes[i, j].set_ylabel("broken rows k")
     ax = axes[0, 2]
     ks = sorted(summary["k"].unique())
     show = [k for k in (ks[len(ks) // 2], ks[-1]) if k > 0] or ks[-1:]
-    for target, style in (("one_cold", "-"), ("one_hot", "--")):
-        for c, k in enumerate(dict.fromkeys(show)):
+    styles = dict(zip(dict.fromkeys(show), ("--", "-") if len(set(show)) > 1 else ("-",)))
+    for target, color in (("one_cold", "C2"), ("one_hot", "C3")):
+        for k, style in styles.items():
             g = summary[(summary["target"] == target) & (summary["k"] == k)].sort_values("mu")
             if not len(g):
                 continue
-            ax.plot(g["mu"], g["acc_mean"], style, color=f"C{c}", label=f"{target.replace('_', '-')}, k = {k}")
-            ax.fill_between(g["mu"], g["acc_mean"] - g["acc_std"], g["acc_mean"] + g["acc_std"], color=f"C{c}", alpha=0.15)
+            ax.plot(g["mu"], g["acc_mean"], style, color=color, label=f"{target.replace('_', '-')}, k = {k}")
+            ax.fill_between(g["mu"], g["acc_mean"] - g["acc_std"], g["acc_mean"] + g["acc_std"], color=color, alpha=0.12)
     ax.set_xlabel(r"$\mu$")
     ax.set_ylabel("test accuracy (mean $\\pm$ std over seeds)")
     ax.set_title("accuracy against the breaking")
