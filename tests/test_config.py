@@ -47,7 +47,7 @@ def mutate(fn):
         (lambda c: c["eft"].__setitem__("n_networks", 4001), r"eft\.n_networks': 4001 is not a multiple"),
         (lambda c: c["eft"]["rg"]["widths"].__setitem__("relu", 7), r"eft\.rg\.widths\.relu': 7 is not one of deviation\.widths"),
         (lambda c: c["eft"].__setitem__("propagator", "K+sb2"), r"eft\.propagator': 'K\+sb2' is not one of"),
-        (lambda c: c["eft"]["cutoffs"].__setitem__("erf", 0), r"eft\.cutoffs\.erf': 0 is less than or equal to the minimum"),
+        (lambda c: c["eft"].__setitem__("cutoffs", {"erf": 0, "gauss": 1.0, "relu": 1.0}), r"eft\.cutoffs\.erf': 0 is less than or equal to the minimum"),
     ],
 )
 def test_bad_configs_name_the_key(change, message):
