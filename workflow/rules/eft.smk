@@ -1,6 +1,7 @@
 # P1's Wilsonian EFT (science.md sec. 4-6; issue 4): coupling fits on train inputs verified on
 # test inputs and independent networks, running couplings over the cutoff, six-point prediction.
-# Ensembles and Feynman-rule integrals are separate (cached) rules; tables and figures are cheap.
+# Ensembles are separate (cached) rules; the Feynman-rule integrals take seconds and are computed
+# where they are used; tables and figures are cheap.
 
 EFT = config["eft"]
 EFT_CATEGORY = "P1: EFT couplings"
@@ -26,19 +27,9 @@ def eft_datasets(split):
     return expand("results/correlators/eft_{activation}_{split}.nc", activation=EFT["activations"], split=split)
 
 
-def eft_vertex_files(split):
-    return expand("results/eft/vertices_{activation}_{split}.nc", activation=EFT["activations"], split=split)
-
-
 def rg_datasets():
     return expand(
         "results/correlators/{activation}_d{d_in}.nc", activation=EFT["rg"]["activations"], d_in=DEVIATION["d_in"]
-    )
-
-
-def rg_vertex_files():
-    return expand(
-        "results/eft/rg_vertices_{activation}_d{d_in}.nc", activation=EFT["rg"]["activations"], d_in=DEVIATION["d_in"]
     )
 
 
@@ -60,41 +51,15 @@ rule eft_ensemble:
         "../scripts/eft_ensemble.py"
 
 
-rule eft_vertices:
-    output:
-        "results/eft/vertices_{activation}_{split}.nc",
-    params:
-        settings=eft_settings,
-    log:
-        "logs/eft/vertices_{activation}_{split}.log",
-    benchmark:
-        "benchmarks/eft/vertices_{activation}_{split}.tsv"
-    script:
-        "../scripts/eft_vertices.py"
-
-
-rule rg_vertices:
-    output:
-        "results/eft/rg_vertices_{activation}_d{d_in}.nc",
-    params:
-        settings=eft_settings,
-    log:
-        "logs/eft/rg_vertices_{activation}_d{d_in}.log",
-    benchmark:
-        "benchmarks/eft/rg_vertices_{activation}_d{d_in}.tsv"
-    script:
-        "../scripts/rg_vertices.py"
-
-
 rule eft_fits:
     input:
         train=eft_datasets("train"),
         test=eft_datasets("test"),
-        train_vertices=eft_vertex_files("train"),
-        test_vertices=eft_vertex_files("test"),
     output:
         fits=report("results/tables/eft_fits.csv", caption="../report/eft_fits_table.rst", category=EFT_CATEGORY),
         predictions="results/tables/eft_predictions.csv",
+    params:
+        settings=eft_settings,
     log:
         "logs/eft/fits.log",
     script:
@@ -105,12 +70,13 @@ rule six_point:
     input:
         fits="results/tables/eft_fits.csv",
         test=eft_datasets("test"),
-        test_vertices=eft_vertex_files("test"),
     output:
         table=report("results/tables/six_pt.csv", caption="../report/six_pt_table.rst", category=EFT_CATEGORY),
         summary=report(
             "results/tables/six_pt_summary.csv", caption="../report/six_pt_summary.rst", category=EFT_CATEGORY
         ),
+    params:
+        settings=eft_settings,
     log:
         "logs/eft/six_point.log",
     script:
@@ -119,8 +85,7 @@ rule six_point:
 
 rule rg_running:
     input:
-        datasets=rg_datasets(),
-        vertices=rg_vertex_files(),
+        rg_datasets(),
     output:
         couplings="results/tables/rg_couplings.csv",
         slopes=report("results/tables/rg_slopes.csv", caption="../report/rg_slopes_table.rst", category=EFT_CATEGORY),

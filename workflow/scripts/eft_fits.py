@@ -3,21 +3,24 @@
 import numpy as np
 import pandas as pd
 
-from nnqft import correlators, eft, io, runlog
+from nnqft import config, correlators, eft, feynman, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.config  # noqa: F821
 inp = snakemake.input  # noqa: F821
 rows, predictions = [], []
-for train_path, test_path, train_v, test_v in zip(inp.train, inp.test, inp.train_vertices, inp.test_vertices):
-    data = {split: io.read_netcdf(p) for split, p in (("train", train_path), ("test", test_path))}
-    vertices = {split: io.read_netcdf(p).isel(cutoff=0) for split, p in (("train", train_v), ("test", test_v))}
+for train_path, test_path in zip(inp.train, inp.test):
+    data = {"train": io.read_netcdf(train_path), "test": io.read_netcdf(test_path)}
     activation = data["train"].attrs["activation"]
-    width = int(data["train"]["width"].values[0])
+    spec = config.network_spec(cfg, activation, 1)
+    width, cutoff = int(data["train"]["width"].values[0]), cfg["eft"]["cutoffs"][activation]
+    # Feynman-rule integrals at the fit cutoff (milliseconds in d_in = 1).
+    vertices = {split: feynman.vertex_integrals(spec, ds["x"].values, [cutoff], propagator=cfg["eft"]["propagator"],
+                                                orders=(4,)).isel(cutoff=0) for split, ds in data.items()}
     obs = {split: eft.observed_deviation(ds, 4, width)[0] for split, ds in data.items()}
     exact = {split: ds["G4_exact"].values[0] - ds["G4_gp"].values for split, ds in data.items()}
-    key = dict(activation=activation, width=width, cutoff=float(vertices["train"]["cutoff"]),
-               propagator=vertices["train"].attrs["propagator"], n_networks=int(data["train"].attrs["n_networks"]))
+    key = dict(activation=activation, width=width, cutoff=float(cutoff), propagator=cfg["eft"]["propagator"],
+               n_networks=int(data["train"].attrs["n_networks"]))
     fits, test_predictions = eft.fit_rows(vertices["train"], vertices["test"], obs["train"], obs["test"],
                                           exact["train"], exact["test"])
     rows += [dict(key, **row) for row in fits]

@@ -3,19 +3,21 @@
 import numpy as np
 import pandas as pd
 
-from nnqft import config, eft, io, rg, runlog
+from nnqft import config, eft, feynman, io, rg, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.config  # noqa: F821
-inp = snakemake.input  # noqa: F821
 couplings, slopes = [], []
-for data_path, vertex_path in zip(inp.datasets, inp.vertices):
-    ds, vertices = io.read_netcdf(data_path), io.read_netcdf(vertex_path)
+for path in snakemake.input:  # noqa: F821
+    ds = io.read_netcdf(path)
     activation, d_in = ds.attrs["activation"], int(ds.attrs["d_in"])
     width = cfg["eft"]["rg"]["widths"][activation]
+    spec = config.network_spec(cfg, activation, d_in)
+    # I_4 at every cutoff in one pass over nested boxes (about a second at d_in = 3).
+    vertices = feynman.vertex_integrals(spec, ds["x"].values, sorted(cfg["eft"]["rg"]["cutoffs"]),
+                                        propagator=cfg["eft"]["propagator"], orders=(4,))
     running = rg.running_coupling(vertices, eft.observed_deviation(ds, 4, width)[0])
     couplings.append(running.assign(activation=activation, d_in=d_in, width=width))
-    spec = config.network_spec(cfg, activation, d_in)
     fit = rg.slope(running)
     predicted = rg.predicted_slope(spec, ds["x"].values, cfg["eft"]["propagator"])
     slopes.append(dict(

@@ -2,20 +2,23 @@
 
 import pandas as pd
 
-from nnqft import correlators, eft, io, runlog
+from nnqft import config, correlators, eft, feynman, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
+cfg = snakemake.config  # noqa: F821
 inp = snakemake.input  # noqa: F821
 fits = pd.read_csv(inp.fits)
 tables, summaries = [], []
-for test_path, vertex_path in zip(inp.test, inp.test_vertices):
+for test_path in inp.test:
     ds = io.read_netcdf(test_path)
     activation, width = ds.attrs["activation"], int(ds["width"].values[0])
     m1 = fits[(fits["activation"] == activation) & (fits["model"] == "M1")].iloc[0]
+    vertices = feynman.vertex_integrals(config.network_spec(cfg, activation, 1), ds["x"].values, [m1["cutoff"]],
+                                        propagator=m1["propagator"], orders=(4,)).isel(cutoff=0)
     measured, _ = eft.observed_deviation(ds, 6, width)
     gp_kernel = correlators.symmetric_matrix(ds["G2_gp"].values, ds.sizes["point"])
-    table = eft.six_point_table(io.read_netcdf(vertex_path).isel(cutoff=0), gp_kernel, m1["lambda0"], measured,
-                                ds["G6_gp"].values, ds["G6_exact"].values[0])
+    table = eft.six_point_table(vertices, gp_kernel, m1["lambda0"], measured, ds["G6_gp"].values,
+                                ds["G6_exact"].values[0])
     summary = dict(activation=activation, width=width, lambda0=m1["lambda0"], n_multisets=len(table),
                    **eft.six_point_summary(table))
     log.info("%s: %s", activation, summary)
