@@ -66,7 +66,7 @@ def invariance_figure(table: pd.DataFrame, zscores: pd.DataFrame, power: pd.Data
     ax.legend(fontsize=5, ncol=2)
 
     ax = axes[0, 2]
-    rows = table[(table["expected"] == "consistent") & (table["n_pt"] != "2+4")]
+    rows = table[table["expected"].isin(["consistent", "exact agreement"]) & (table["n_pt"] != "2+4")]
     for (test, n_pt), g in rows.groupby(["test", "n_pt"]):
         jitter = 1.0 + (0.06 if n_pt == "4" else -0.06)
         ax.scatter(g["width"] * jitter, g["ks_p"], s=14, marker="o" if n_pt == "2" else "^",

@@ -255,7 +255,7 @@ def verdict(row: dict, whiten: Whitening) -> bool | float:
     of a known breaking or on one order's noise alone ("per-order power")."""
     if row["expected"] == "detected":
         return bool(row["detected"])
-    if row["expected"] == "consistent":
+    if row["expected"] in ("consistent", "exact agreement"):
         return bool(row["ks_p"] >= whiten.ks_alpha and not row["detected"])
     return float("nan")
 
@@ -317,7 +317,8 @@ def translation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten: Wh
         meta = _meta("translation", f"R^{d_in}", spec.activation, "d_in", d_in, width, "invariant", 0.0, 0,
                      reference, sampling, n_transforms, "consistent")
         if reference == "exact":
-            r, zl = rows_for(diffs, group_sets, whiten, key, meta, reference=exact_diffs)
+            # Null: the measured differences equal the exact ones (not an invariance test).
+            r, zl = rows_for(diffs, group_sets, whiten, key, dict(meta, expected="exact agreement"), reference=exact_diffs)
         else:
             r, zl = rows_for(diffs, group_sets, whiten, key, meta, breaking=exact_diffs)
             for row in r:
