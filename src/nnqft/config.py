@@ -54,10 +54,12 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     _check_cross_keys(config)
     _check_eft(config)
-    # Imported here: the field-theory settings import ConfigError from this module.
+    # Imported here: the stage settings import ConfigError from this module.
     from nnqft.fieldtheory import settings as fieldtheory_settings
+    from nnqft.symmetry import settings as symmetry_settings
 
     fieldtheory_settings.check(config)
+    symmetry_settings.check(config)
     return config
 
 

@@ -345,11 +345,18 @@ def _training(t):
     broken = effects[effects["region"].str.startswith("all broken")].set_index("target")
     value = "; ".join(f"{target}: accuracy change {_fmt(r.delta_mean, r.delta_sem)} (p = {r.p:.2g}, {r.effect})"
                       for target, r in broken.iterrows())
+    per_mu = effects[~effects["region"].str.startswith("all broken")]
+    for target, grp in per_mu.groupby("target"):
+        best = grp.loc[grp["delta_mean"].idxmax()]
+        value += (f"; {target} per mu ({best['region'].split(',')[0]}): helps at {int((grp['effect'] == 'helps').sum())}, "
+                  f"hurts at {int((grp['effect'] == 'hurts').sum())} of {len(grp)} mu values, best {best['region']}: "
+                  f"{_fmt(best['delta_mean'], best['delta_sem'])}")
     observed = {target: r.effect for target, r in broken.iterrows()}
     ok = observed.get("one_cold") == "helps" and observed.get("one_hot") == "hurts"
     return value, "reproduced" if ok else "differs", (
         "breaking the output symmetry helps when it points to the ground truth (one-cold) and hurts otherwise"
-        if ok else f"observed effects {observed}; expected one_cold helps, one_hot hurts")
+        if ok else f"averaged over the broken grid the effects are {observed} (expected one_cold helps, one_hot "
+        "hurts); the per-mu rows show where it holds")
 
 
 P2_CLAIMS = [

@@ -2,10 +2,7 @@
 # rotations, input rotations and translations, with positive controls and their detection power;
 # symmetry breaking during training. Ensemble and training rules write tables; cheap figure rules
 # read them, so restyling a figure never reruns an ensemble.
-import nnqft.symmetry.settings
-
-# The section's cross-key rules (the schema has already filled its defaults in common.smk).
-nnqft.symmetry.settings.check(config)
+# The section's cross-key rules are checked with the rest of the config in common.smk.
 
 SYMMETRY_CATEGORY = "P2: symmetry via duality"
 SYMMETRY_PARTS = ["output_rotation", "input_rotation", "translation"]
