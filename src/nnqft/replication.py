@@ -333,7 +333,9 @@ def _controls(t):
     table = t["symmetry_invariance.csv"]
     controls = table[table["expected"] == "detected"]
     detected = controls["detected"].astype(bool)
-    value = "; ".join(f"{r.test} {r.case} (mu={r.mu:g}, N={r.width}): {r.sigma:.1f} sigma" for r in controls.itertuples())
+    value = "; ".join(f"{test} {case} (mu = {', '.join(f'{m:g}' for m in sorted(g['mu'].unique()))}, N = "
+                      f"{g['width'].min()}-{g['width'].max()}): {g['sigma'].min():.1f}-{g['sigma'].max():.1f} sigma"
+                      for (test, case), g in controls.groupby(["test", "case"], sort=False))
     ok = bool(len(controls) and detected.all())
     return value, "reproduced" if ok else "differs", (
         "every non-invariant control density is detected" if ok else
