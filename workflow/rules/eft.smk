@@ -33,16 +33,28 @@ def rg_datasets():
     )
 
 
-def eft_settings(wildcards):
-    """The EFT config section, the seed and the architectures: editing any of them reruns the rule."""
-    return dict(EFT, seed=config["seed"], architectures=config["architectures"])
+def _eft_part(*keys):
+    """A params function with the EFT keys (and machine settings) a rule depends on, so that editing
+    one of them reruns exactly the rules that use it."""
+
+    def settings(wildcards):
+        machine = {key: config.get(key) for key in ("seed", "prng", "sampling_dtype", "batch_elements", "architectures")}
+        return dict(machine, **{key: EFT[key] for key in keys})
+
+    settings.__name__ = "eft_settings_" + "_".join(keys)
+    return settings
+
+
+eft_ensemble_settings = _eft_part("widths", "train_factor", "n_networks", "n_blocks")
+eft_fit_settings = _eft_part("propagator", "cutoffs")
+rg_settings = _eft_part("propagator", "rg")
 
 
 rule eft_ensemble:
     output:
         "results/correlators/eft_{activation}_{split}.nc",
     params:
-        settings=eft_settings,
+        settings=eft_ensemble_settings,
     log:
         "logs/eft/ensemble_{activation}_{split}.log",
     benchmark:
@@ -59,7 +71,7 @@ rule eft_fits:
         fits=report("results/tables/eft_fits.csv", caption="../report/eft_fits_table.rst", category=EFT_CATEGORY),
         predictions="results/tables/eft_predictions.csv",
     params:
-        settings=eft_settings,
+        settings=eft_fit_settings,
     log:
         "logs/eft/fits.log",
     script:
@@ -76,7 +88,7 @@ rule six_point:
             "results/tables/six_pt_summary.csv", caption="../report/six_pt_summary.rst", category=EFT_CATEGORY
         ),
     params:
-        settings=eft_settings,
+        settings=eft_fit_settings,
     log:
         "logs/eft/six_point.log",
     script:
@@ -90,7 +102,7 @@ rule rg_running:
         couplings="results/tables/rg_couplings.csv",
         slopes=report("results/tables/rg_slopes.csv", caption="../report/rg_slopes_table.rst", category=EFT_CATEGORY),
     params:
-        settings=eft_settings,
+        settings=rg_settings,
     log:
         "logs/eft/rg_running.log",
     script:
