@@ -7,6 +7,7 @@ import pandas as pd
 import numpy as np
 import pytest
 
+from nnqft import inputs
 from nnqft.config import ConfigError
 from nnqft.fieldtheory import cosnet, experiments, figures, locality, phi4, settings
 
@@ -45,8 +46,8 @@ def test_settings_accept_the_tiny_config_and_build_objects():
     assert (s.seed, s.n_networks, s.n_blocks) == (1, 2000, 10)
     net = settings.net(cfg, 2, 5.0, 30)
     assert net == cosnet.CosNet(2, 1.0, 5.0, 30, "alpha0")
-    np.testing.assert_array_equal(settings.points([[1.0, 2.0]], 1), [[1.0]])
-    np.testing.assert_array_equal(settings.points([[1.0, 2.0]], 3), [[1.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(inputs.points([[1.0, 2.0]], 1), [[1.0]])
+    np.testing.assert_array_equal(inputs.points([[1.0, 2.0]], 3), [[1.0, 2.0, 0.0]])
 
 
 @pytest.mark.parametrize("changes,key", [

@@ -46,3 +46,12 @@ def fit_inputs(activation: str, split: str, train_factor: float = np.sqrt(2) / 2
         raise ValueError(f"unknown split {split!r}; have {SPLITS}")
     x = _FIT_SCALE[activation] * _FIT_BASE[:, None]
     return x * train_factor if split == "train" else x
+
+
+def points(coords, d: int) -> np.ndarray:
+    """Config points given with up to three coordinates, truncated (or zero-padded) to d dimensions."""
+    arr = np.atleast_2d(np.asarray(coords, dtype=np.float64))
+    out = np.zeros((len(arr), d))
+    k = min(d, arr.shape[1])
+    out[:, :k] = arr[:, :k]
+    return out

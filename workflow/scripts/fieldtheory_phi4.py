@@ -3,7 +3,7 @@ first-order perturbation theory on the same box quadrature, and the Kish effecti
 
 import pandas as pd
 
-from nnqft import ensemble, io, runlog
+from nnqft import ensemble, inputs, io, runlog
 from nnqft.fieldtheory import experiments, phi4, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
@@ -18,7 +18,7 @@ for d in p["d"]:
     quad = settings.phi4_box(cfg, d)
     fine = phi4.gauss_box(d, p["box_half_width"], 2 * p["quadrature_nodes"])
     err = phi4.quadrature_error(net, quad, fine, 64, key=ensemble.root_key(cfg["seed"], sampling.prng))
-    table, e = experiments.phi4_check(net, quad, settings.points(p["points"], d), p["couplings"], sampling)
+    table, e = experiments.phi4_check(net, quad, inputs.points(p["points"], d), p["couplings"], sampling)
     e["quadrature_rel_error"] = err
     log.info("d=%d: int_V phi^4 relative quadrature error %.2e (%d vs %d nodes per axis)", d, err,
              p["quadrature_nodes"], 2 * p["quadrature_nodes"])

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from nnqft import io, runlog
+from nnqft import inputs, io, runlog
 from nnqft.symmetry import invariance, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
@@ -10,12 +10,12 @@ cfg = snakemake.config  # noqa: F821
 sym = cfg["symmetry"]
 pw = sym["power"]
 plan = settings.plan(cfg)
-out_x = settings.points(sym["output_rotation"]["inputs"], len(sym["output_rotation"]["inputs"][0]))
+out_x = inputs.points(sym["output_rotation"]["inputs"], len(sym["output_rotation"]["inputs"][0]))
 parts = [
     invariance.power_suite("output_rotation", settings.spec(cfg, sym["output_rotation"]["activation"], out_x.shape[1], pw["d_out"]),
                            out_x, pw["width"], pw["mu"], pw["n_networks"], pw["replicates"], plan),
     invariance.power_suite("input_rotation", settings.spec(cfg, pw["activation"], pw["d_in"]),
-                           settings.points(sym["input_rotation"]["points"], pw["d_in"]), pw["width"], pw["mu"],
+                           inputs.points(sym["input_rotation"]["points"], pw["d_in"]), pw["width"], pw["mu"],
                            pw["n_networks"], pw["replicates"], plan),
 ]
 table = pd.concat(parts, ignore_index=True)

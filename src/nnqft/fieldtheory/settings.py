@@ -7,8 +7,6 @@ Library functions never see the config dict: scripts call these helpers and pass
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnqft.config import ConfigError
 from nnqft.fieldtheory import cosnet, phi4
 from nnqft.fieldtheory.experiments import Sampling
@@ -60,15 +58,6 @@ def net(config: dict, d: int, cutoff: float, width: int, parametrisation: str | 
     ft = config[SECTION]
     return cosnet.CosNet(d=int(d), mass=float(ft["mass"]), cutoff=float(cutoff), width=int(width),
                          parametrisation=parametrisation or ft["parametrisation"])
-
-
-def points(coords, d: int) -> np.ndarray:
-    """Points given with up to three coordinates, truncated (or zero-padded) to d."""
-    arr = np.atleast_2d(np.asarray(coords, dtype=np.float64))
-    out = np.zeros((len(arr), d))
-    k = min(d, arr.shape[1])
-    out[:, :k] = arr[:, :k]
-    return out
 
 
 def phi4_box(config: dict, d: int) -> phi4.Quadrature:

@@ -6,8 +6,6 @@ state and raises ``ConfigError`` naming the key. Library functions never see the
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnqft import config as nnqft_config
 from nnqft.config import ConfigError
 from nnqft.symmetry import imagedata
@@ -81,15 +79,6 @@ def whitening(config: dict) -> Whitening:
 
 def spec(config: dict, activation: str, d_in: int, d_out: int = 1):
     return nnqft_config.network_spec(config, activation, d_in, d_out)
-
-
-def points(coords, d: int) -> np.ndarray:
-    """Points given with up to three coordinates, truncated (or zero-padded) to d."""
-    arr = np.atleast_2d(np.asarray(coords, dtype=np.float64))
-    out = np.zeros((len(arr), d))
-    k = min(d, arr.shape[1])
-    out[:, :k] = arr[:, :k]
-    return out
 
 
 def training_setup(config: dict) -> Setup:
