@@ -337,11 +337,7 @@ def main(argv=None) -> None:
     if args.integrals:
         rows = run_integrals(tuple(args.integrals_d_in))
         if args.csv:
-            with open(args.csv, "w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-            print(f"wrote {args.csv}")
+            _write_csv(rows, args.csv)
         return
     if args.networks % args.blocks:
         p.error(f"--networks must be a multiple of --blocks ({args.blocks})")
@@ -373,11 +369,15 @@ def main(argv=None) -> None:
           f" | load avg at end {_load()}")
 
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(f"wrote {args.csv}")
+        _write_csv(rows, args.csv)
+
+
+def _write_csv(rows: list[dict], path) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
