@@ -46,6 +46,8 @@ def mutate(fn):
          r"fieldtheory\.propagator\.n_networks': 2001 is not a multiple"),
         (lambda c: c["eft"].__setitem__("n_networks", 4001), r"eft\.n_networks': 4001 is not a multiple"),
         (lambda c: c["eft"]["rg"]["widths"].__setitem__("relu", 7), r"eft\.rg\.widths\.relu': 7 is not one of deviation\.widths"),
+        (lambda c: c["eft"]["rg"].__setitem__("asymptotic_min_cutoff", 5e4),
+         r"eft\.rg\.asymptotic_min_cutoff': 50000.0 leaves 1 of eft\.rg\.cutoffs at or above it; the asymptotic fit needs 5"),
         (lambda c: c["eft"].__setitem__("propagator", "K+sb2"), r"eft\.propagator': 'K\+sb2' is not one of"),
         (lambda c: c["eft"].__setitem__("cutoffs", {"erf": 0, "gauss": 1.0, "relu": 1.0}), r"eft\.cutoffs\.erf': 0 is less than or equal to the minimum"),
     ],

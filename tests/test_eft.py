@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnqft import correlators, datasets, eft, ensemble, exact, feynman, inputs, kernels, rg
+from nnqft import correlators, datasets, eft, ensemble, exact, feynman, inputs, kernels
 from nnqft.networks import NetworkSpec
 
 RNG = np.random.default_rng(7)
@@ -69,13 +69,14 @@ def test_gls_matches_the_normal_equations_and_its_errors_cover():
     zs = []
     for _ in range(400):
         y = design @ truth + chol @ RNG.normal(size=t)
-        coef, coef_cov, identifiable = eft.gls(design, y, cov)
+        coef, coef_cov, identifiable, operator = eft.gls(design, y, cov)
         assert identifiable
         zs.append((coef - truth) / np.sqrt(np.diag(coef_cov)))
     inv = np.linalg.inv(cov)
     ref_cov = np.linalg.inv(design.T @ inv @ design)
     np.testing.assert_allclose(coef, ref_cov @ design.T @ inv @ y, rtol=1e-9)
     np.testing.assert_allclose(coef_cov, ref_cov, rtol=1e-9)
+    np.testing.assert_allclose(operator @ cov @ operator.T, ref_cov, rtol=1e-9)  # the delta method's input
     zs = np.array(zs)
     assert np.all(np.abs(zs.mean(axis=0)) < 4 / np.sqrt(400)) and np.all(np.abs(zs.std(axis=0) - 1) < 0.1)
 
@@ -128,32 +129,6 @@ def test_degenerate_designs_are_flagged_not_reported():
     m2 = next(r for r in rows if r["model"] == "M2")
     assert np.isnan(m2["lambda0"]) and np.isnan(m2["lambda2_stderr"]) and not m2["identifiable"]
     np.testing.assert_allclose(predictions["M2"], y, rtol=1e-8)  # the prediction is still the best fit
-
-
-def test_relu_running_coupling_slope_is_minus_five_in_one_dimension():
-    # ReLU (sb = 0) propagator x y / 2 for y > 0: I4 = prod x Lambda^5 / 80, so lambda ~ Lambda^-5 exactly.
-    spec = NetworkSpec("relu", 1, sb=0.0)
-    x = inputs.paper_inputs("relu", 1)
-    cutoffs = [7.0, 30.0, 100.0, 1000.0, 1e5]
-    vertices = _vertices(spec, x, cutoffs)
-    t4 = correlators.multisets(6, 4)
-    delta = -24 * 0.1 * vertices["I4"].values[2]  # lambda = 0.1 at Lambda = 100
-    obs = eft.Observation(delta, np.diag((0.05 * np.abs(delta)) ** 2))
-    running = rg.running_coupling(vertices, obs)
-    np.testing.assert_allclose(running["lambda0"], 0.1 * (100.0 / np.array(cutoffs)) ** 5, rtol=1e-6)
-    s = rg.slope(running)
-    assert s["slope"] == pytest.approx(-5.0, abs=1e-6) and s["r_squared"] == pytest.approx(1.0)
-    assert s["asymptotic_slope"] == pytest.approx(-5.0, abs=1e-6)
-    assert rg.predicted_slope(spec, x) == -5.0 and len(t4) == 126
-
-
-def test_kernel_degree_of_each_activation():
-    x = inputs.paper_inputs("erf", 1)
-    assert rg.kernel_degree(NetworkSpec("erf", 1), x) == 0.0
-    assert rg.kernel_degree(NetworkSpec("relu", 1, sb=0.0), inputs.paper_inputs("relu", 1)) == 1.0
-    assert np.isnan(rg.kernel_degree(NetworkSpec("gauss", 1), 0.01 * x))
-    assert rg.kernel_degree(NetworkSpec("gauss", 1), 0.01 * x, propagator="K") == 0.0
-    assert rg.predicted_slope(NetworkSpec("erf", 3), inputs.paper_inputs("erf", 3)) == -3.0
 
 
 def test_six_point_summary_measures_the_move_towards_the_reference():

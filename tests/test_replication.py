@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnqft import replication
+from nnqft import replication, rg
 
 RNG = np.random.default_rng(3)
 
@@ -37,19 +37,25 @@ def test_missing_tables_make_a_claim_untestable():
     assert row["verdict"] == "untestable" and "six_pt_summary.csv" in row["reason"]
 
 
-def _rg(activation, slopes, predicted):
+def _rg(activation, slopes, predicted, range_slopes=None):
     d = np.arange(1, len(slopes) + 1)
-    err = np.full(len(slopes), 0.01)
-    return pd.DataFrame(dict(activation=activation, d_in=d, slope=slopes, slope_stderr=err, predicted_slope=predicted,
-                             asymptotic_slope=slopes, p1_claim_holds=np.abs(np.array(slopes) + d) < 3 * err,
-                             p1_claim_holds_asymptotically=np.abs(np.array(slopes) + d) < 1e-3))
+    err = np.full(len(slopes), 1e-6)
+    row = dict(activation=activation, d_in=d, predicted_slope=predicted, p1_claim_slope=-d, asymptotic_slope=slopes,
+               asymptotic_slope_stderr=err, range_slope=slopes if range_slopes is None else range_slopes,
+               range_slope_stderr=err)
+    return pd.DataFrame([{**r, **rg.verdicts(r)} for r in pd.DataFrame(row).to_dict("records")])
 
 
 def test_beta_function_verdict_names_the_kernel_degree_prediction():
-    tables = {"rg_slopes.csv": pd.concat([_rg("erf", [-1.0, -2.0], [-1, -2]), _rg("relu", [-5.0, -6.0], [-5, -6])])}
+    tables = {"rg_slopes.csv": pd.concat([_rg("erf", [-1.0, -2.0], [-1, -2], range_slopes=[-1.02, -2.0]),
+                                          _rg("relu", [-5.0, -6.0], [-5, -6])])}
     rows = replication.evaluate([_claim("P1-6 beta Erf"), _claim("P1-6 beta ReLU"), _claim("P1-6 beta Gauss")], tables)
     assert list(rows["verdict"]) == ["reproduced", "differs", "untestable"]
+    assert "misses -d_in at d_in = 1 (-20000 sigma)" in rows.iloc[0]["reason"]
     assert "-5, -6" in rows.iloc[1]["reason"]
+    tables = {"rg_slopes.csv": _rg("relu", [-5.0, -6.0], [-5, -5])}
+    row = replication.evaluate([_claim("P1-6 beta ReLU")], tables).iloc[0]
+    assert row["verdict"] == "differs" and "kernel-degree prediction at d_in = 2" in row["reason"]
 
 
 def _fits(drop_erf, drop_gauss, identifiable=True):

@@ -79,7 +79,11 @@ def test_eft_stage_tables(ci_run_dir):
     assert np.all(fits[fits["model"] == "M0"]["test_mape"] == 100.0)
     rg = pd.read_csv(tables / "rg_slopes.csv")
     relu1 = rg[(rg["activation"] == "relu") & (rg["d_in"] == 1)].iloc[0]
-    assert relu1["slope"] == pytest.approx(-5.0, abs=1e-6) and not relu1["p1_claim_holds"]
+    assert relu1["range_slope"] == pytest.approx(-5.0, abs=1e-6) and relu1["prediction_holds"]
+    assert not relu1["p1_claim_holds"]
+    # Erf: the exponent as Lambda -> inf is -d_in = the kernel-degree prediction (p = 0)
+    erf = rg[rg["activation"] == "erf"]
+    assert erf["prediction_holds"].all() and np.all(erf["predicted_slope"] == -erf["d_in"])
     six = pd.read_csv(tables / "six_pt_summary.csv")
     assert np.all(six["n_multisets"] == 462)
     summary = pd.read_csv(tables / "replication_summary.csv")

@@ -118,6 +118,14 @@ def _check_eft(config: dict) -> None:
             raise ConfigError(
                 f"config key 'eft.rg.widths.{name}': {rg['widths'][name]} is not one of deviation.widths = {dev['widths']}"
             )
+    from nnqft.rg import ASYMPTOTIC_TERMS  # here, not at the top: only this check needs the fitting stack
+
+    asymptotic = [c for c in rg["cutoffs"] if c >= rg["asymptotic_min_cutoff"]]
+    if len(asymptotic) < len(ASYMPTOTIC_TERMS):
+        raise ConfigError(
+            f"config key 'eft.rg.asymptotic_min_cutoff': {rg['asymptotic_min_cutoff']} leaves {len(asymptotic)} of "
+            f"eft.rg.cutoffs at or above it; the asymptotic fit needs {len(ASYMPTOTIC_TERMS)}"
+        )
 
 
 def load(path) -> dict:

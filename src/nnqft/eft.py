@@ -49,7 +49,10 @@ class Fit(NamedTuple):
     names: tuple
     couplings: np.ndarray  # (k,)
     cov: np.ndarray  # (k, k)
-    identifiable: bool = True
+    identifiable: bool
+    # (k, T): couplings = operator @ Delta G4. The fit is linear in the data, so this carries the
+    # sampling error of Delta G4 into anything computed from the couplings (delta method).
+    operator: np.ndarray
 
 
 def shrunk_covariance(block_values: np.ndarray) -> np.ndarray:
@@ -94,28 +97,29 @@ def design_matrix(vertices: xr.Dataset, model: str) -> np.ndarray:
 IDENTIFIABLE_RCOND = 1e-8
 
 
-def gls(design: np.ndarray, y: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Generalised least squares: coefficients, their covariance (X^T C^-1 X)^-1, identifiable or not.
+def gls(design: np.ndarray, y: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
+    """Generalised least squares: coefficients, their covariance (X^T C^-1 X)^-1, whether they are
+    identifiable, and the (k, T) operator A with coefficients = A y.
 
-    Columns are whitened by the Cholesky factor of C and scaled to unit norm before the solve, so
-    couplings that differ by many orders of magnitude (lambda_2 multiplies y^2 up to Lambda^2) are
-    fitted as accurately as the data allow. A degenerate design gives the minimum-norm solution
-    (its predictions are still the least-squares ones) and ``identifiable = False``.
+    Columns are whitened by the Cholesky factor of C and scaled to unit norm before the
+    pseudo-inverse, so couplings that differ by many orders of magnitude (lambda_2 multiplies y^2 up
+    to Lambda^2) are fitted as accurately as the data allow. A degenerate design gives the
+    minimum-norm solution (its predictions are still the least-squares ones), not identifiable.
     """
     if design.shape[1] == 0:
-        return np.zeros(0), np.zeros((0, 0)), True
+        return np.zeros(0), np.zeros((0, 0)), True, np.zeros((0, len(y)))
     chol = linalg.cholesky(cov, lower=True)
     xw = linalg.solve_triangular(chol, design, lower=True)
-    yw = linalg.solve_triangular(chol, y, lower=True)
     norm = np.linalg.norm(xw, axis=0)
-    coef, _, _, sv = np.linalg.lstsq(xw / norm, yw, rcond=IDENTIFIABLE_RCOND)
-    cov_coef = np.linalg.pinv((xw / norm).T @ (xw / norm)) / np.outer(norm, norm)
-    return coef / norm, cov_coef, bool(sv.min() > IDENTIFIABLE_RCOND * sv.max())
+    sv = np.linalg.svd(xw / norm, compute_uv=False)
+    pinv = np.linalg.pinv(xw / norm, rcond=IDENTIFIABLE_RCOND)
+    operator = linalg.solve_triangular(chol, pinv.T, lower=True, trans="T").T / norm[:, None]
+    coef_cov = (pinv @ pinv.T) / np.outer(norm, norm)
+    return operator @ y, coef_cov, bool(sv.min() > IDENTIFIABLE_RCOND * sv.max()), operator
 
 
 def fit(vertices: xr.Dataset, model: str, obs: Observation) -> Fit:
-    coef, cov, identifiable = gls(design_matrix(vertices, model), obs.mean, obs.cov)
-    return Fit(MODELS[model], coef, cov, identifiable)
+    return Fit(MODELS[model], *gls(design_matrix(vertices, model), obs.mean, obs.cov))
 
 
 def predict(vertices: xr.Dataset, result: Fit) -> np.ndarray:

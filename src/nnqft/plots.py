@@ -12,6 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from nnqft.rg import SLOPE_STDERR_FLOOR, local_slopes  # noqa: E402
+
 ESTIMATOR_STYLE = {
     "plain": dict(color="C0", marker="o", label="Monte Carlo"),
     "rao_blackwell": dict(color="C1", marker="s", label="Rao-Blackwell"),
@@ -173,25 +175,39 @@ def eft_fits_figure(predictions: pd.DataFrame, fits: pd.DataFrame):
 
 
 def rg_figure(couplings: pd.DataFrame, slopes: pd.DataFrame):
-    """|lambda(Lambda)| against the cutoff, log-log, per activation and d_in, with fitted lines and P1's -d_in."""
+    """Top: |lambda(Lambda)| log-log per activation and d_in, with the straight line through all
+    cutoffs and P1's slope -d_in. Bottom: the local slope beta / lambda minus the kernel-degree
+    prediction, approaching 0 as Lambda grows, and the extrapolated exponent at the right edge."""
     theme()
     names = sorted(couplings["activation"].unique())
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 6.8), squeeze=False)
+    for col, name in enumerate(names):
+        top, bottom = axes[:, col]
         for k, (d_in, grp) in enumerate(couplings[couplings["activation"] == name].groupby("d_in")):
             fit = slopes[(slopes["activation"] == name) & (slopes["d_in"] == d_in)].iloc[0]
             lam = np.abs(grp["lambda0"].values)
-            _log10_errorbar(ax, grp["cutoff"].values, lam, grp["lambda0_stderr"].values, ls="none", marker="o",
-                            color=f"C{k}", label=f"$d_{{in}}$={d_in}: slope {fit['slope']:.3f} "
-                                                        f"(pred. {fit['predicted_slope']:.0f}, P1 {-d_in})")
+            _log10_errorbar(top, grp["cutoff"].values, lam, grp["lambda0_stderr"].values, ls="none", marker="o",
+                            color=f"C{k}", label=f"$d_{{in}}$={d_in}: all cutoffs {fit['range_slope'] + 0.0:.3f}, "
+                                                        f"asympt. {fit['asymptotic_slope'] + 0.0:.5f}")
             logc = np.log10(grp["cutoff"].values)
             mid = np.mean(np.log10(lam))
-            ax.plot(logc, mid + fit["slope"] * (logc - logc.mean()), color=f"C{k}", lw=1)
-            ax.plot(logc, mid - d_in * (logc - logc.mean()), color=f"C{k}", lw=0.8, ls=":")
-        ax.set_title(f"{name}-net (dotted: P1's slope $-d_{{in}}$)")
-        ax.set_xlabel(r"$\log_{10} \Lambda$")
-        ax.set_ylabel(r"$\log_{10} |\lambda(\Lambda)|$")
-        ax.legend(fontsize=6)
+            top.plot(logc, mid + fit["range_slope"] * (logc - logc.mean()), color=f"C{k}", lw=1)
+            top.plot(logc, mid - d_in * (logc - logc.mean()), color=f"C{k}", lw=0.8, ls=":")
+            local = local_slopes(grp)
+            bottom.plot(local["cutoff"], local["local_slope"] - fit["predicted_slope"], marker=".", color=f"C{k}",
+                        label=f"$d_{{in}}$={d_in} (prediction {fit['predicted_slope']:g}, P1 {-d_in})")
+            bottom.errorbar(2 * grp["cutoff"].max() * 1.3**k, fit["asymptotic_slope"] - fit["predicted_slope"],
+                            yerr=fit["asymptotic_slope_stderr"], marker="s", color=f"C{k}", capsize=2)
+        top.set_title(f"{name}-net (solid: line through all cutoffs; dotted: P1's $-d_{{in}}$)", fontsize=8)
+        top.set_xlabel(r"$\log_{10} \Lambda$")
+        top.set_ylabel(r"$\log_{10} |\lambda(\Lambda)|$")
+        top.legend(fontsize=6)
+        bottom.axhline(0, color="k", lw=0.6)
+        bottom.set_xscale("log")
+        bottom.set_yscale("symlog", linthresh=SLOPE_STDERR_FLOOR)
+        bottom.set_xlabel(r"$\Lambda$ (squares: extrapolated $\Lambda \to \infty$)")
+        bottom.set_ylabel(r"$d \log|\lambda| / d \log \Lambda$ $-$ prediction")
+        bottom.legend(fontsize=6)
     fig.tight_layout()
     return fig
 
