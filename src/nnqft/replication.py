@@ -131,7 +131,7 @@ def _beta_function(activation: str):
         if sel.empty:
             return "not run", "untestable", f"no {activation} running coupling in this configuration"
         value = "; ".join(f"d_in={int(r.d_in)}: asymptotic {r.asymptotic_slope:.6f} +- {r.asymptotic_slope_stderr:.1g}, "
-                          f"all cutoffs {_fmt(r.range_slope, r.range_slope_stderr, 4)} (kernel degree {r.predicted_slope:g})"
+                          f"all cutoffs {r.range_slope + 0.0:.4f} +- {r.range_slope_stderr:.1g} (kernel degree {r.predicted_slope:g})"
                           for r in sel.itertuples())
         holds, prediction = sel["p1_claim_holds"].astype(bool), sel["prediction_holds"].astype(bool)
         curved = sel[~sel["range_p1_claim_holds"].astype(bool)]
