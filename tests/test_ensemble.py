@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from nnqft import correlators, datasets, ensemble, estimators, inputs, kernels, networks
+from nnqft.blocks import Sampling
 
 RELU = networks.NetworkSpec("relu", 1, sb=0.0)
 RELU_X = inputs.paper_inputs("relu", 1)
 
 
-def run(spec, x, widths, plan, blocks, seed=3, name="test"):
-    return ensemble.run_shard(spec, x, widths, plan, seed=seed, ensemble=name, blocks=blocks)
+def run(spec, x, widths, sampling, blocks, name="test"):
+    return ensemble.run_shard(spec, x, widths, sampling, ensemble=name, blocks=blocks)
 
 
 def test_stable_id_is_crc32_and_process_independent():
@@ -25,15 +26,15 @@ def test_shard_blocks_partition_the_blocks():
         ensemble.shard_blocks(20, 3, 3)
 
 
-def test_block_plan_rejects_uneven_blocks():
+def test_sampling_rejects_uneven_blocks():
     with pytest.raises(ValueError, match="multiple of n_blocks"):
-        ensemble.BlockPlan(n_networks=1001, n_blocks=10)
+        Sampling(seed=3, n_networks=1001, n_blocks=10)
 
 
 def test_correlators_are_byte_identical_for_any_sharding():
     spec = networks.NetworkSpec("erf", 1)
     x = inputs.paper_inputs("erf", 1)
-    plan = ensemble.BlockPlan(n_networks=600, n_blocks=12, batch_elements=20_000)
+    plan = Sampling(seed=3, n_networks=600, n_blocks=12, batch_elements=20_000)
     widths = [3, 50]
 
     def merged(n_shards):
@@ -50,8 +51,8 @@ def test_correlators_are_byte_identical_for_any_sharding():
 
 
 def test_batch_size_follows_the_memory_budget_not_the_ensemble():
-    plan = ensemble.BlockPlan(n_networks=10**6, n_blocks=100, batch_elements=2**20)
-    small, wide = plan.batch_size(RELU, 2, 6, (2, 4, 6)), plan.batch_size(RELU, 1000, 6, (2, 4, 6))
+    plan = Sampling(seed=3, n_networks=10**6, n_blocks=100, batch_elements=2**20)
+    small, wide = (plan.batch_size(ensemble.footprint(RELU, width, 6, (2, 4, 6))) for width in (2, 1000))
     assert wide < small <= plan.block_size
     assert wide * (networks.n_normals(RELU, 1000) + 2 * 1000 * 6) <= 2**20
 
@@ -59,12 +60,12 @@ def test_batch_size_follows_the_memory_budget_not_the_ensemble():
 def test_moments_are_float64_and_match_a_numpy_forward_pass():
     spec = networks.NetworkSpec("gauss", 2, d_out=2, sw=1.1, sb=0.7)
     x = inputs.paper_inputs("gauss", 2)
-    plan = ensemble.BlockPlan(n_networks=64, n_blocks=2, batch_elements=10**6)
+    plan = Sampling(seed=3, n_networks=64, n_blocks=2, batch_elements=10**6)
     key = ensemble.block_key(ensemble.root_key(5), "numpy", 7, 0)
     got = ensemble.block_means(spec, x, 7, plan, [key], orders=(2, 4))
     assert got[4][0].dtype == np.float64
     # Reference: the same parameters, forward pass and products in numpy.
-    batch = plan.batch_size(spec, 7, len(x), (2, 4))
+    batch = plan.batch_size(ensemble.footprint(spec, 7, len(x), (2, 4)))
     import jax
     w0, b0, w1, b1 = (np.asarray(a, np.float64) for a in networks.sample_params(spec, 7, batch, key=jax.random.fold_in(key, 0)))
     q = networks.preactivation_variance(spec, x)
@@ -79,7 +80,7 @@ def test_moments_are_float64_and_match_a_numpy_forward_pass():
 def test_relu_ray_m4_is_five_over_n():
     """ReLU, sb = 0, inputs on a ray: every element of m_4 equals 5/N (science.md sec. 3)."""
     widths = [2, 5, 20, 100]
-    plan = ensemble.BlockPlan(n_networks=40_000, n_blocks=40)
+    plan = Sampling(seed=3, n_networks=40_000, n_blocks=40)
     res = run(RELU, RELU_X, widths, plan, range(40))
     gp4 = correlators.gaussian_moments(kernels.gp_kernel(RELU, RELU_X), correlators.multisets(6, 4))
     for plain_or_rb in res[4]:
@@ -94,7 +95,7 @@ def test_relu_ray_m4_is_five_over_n():
 def test_two_point_function_is_the_gp_kernel_at_every_width(name):
     spec = networks.NetworkSpec(name, 1)
     x = inputs.paper_inputs(name, 1)
-    plan = ensemble.BlockPlan(n_networks=20_000, n_blocks=20)
+    plan = Sampling(seed=3, n_networks=20_000, n_blocks=20)
     res = run(spec, x, [2, 50], plan, range(20))
     k = kernels.gp_kernel(spec, x)[tuple(correlators.multisets(6, 2).T)]
     for est in res[2]:
@@ -108,7 +109,7 @@ def test_rao_blackwell_with_output_means_agrees_with_plain_estimator():
     """With a non-zero W1 mean the conditional law has a mean: partial Wick pairings."""
     spec = networks.NetworkSpec("erf", 1, d_out=2, mean_w1=(0.0, 0.3))
     x = inputs.paper_inputs("erf", 1)[:3]
-    plan = ensemble.BlockPlan(n_networks=40_000, n_blocks=40)
+    plan = Sampling(seed=3, n_networks=40_000, n_blocks=40)
     res = run(spec, x, [4], plan, range(40))
     for n in (2, 4, 6):
         (pm, pse), (rm, rse) = (estimators.mean_and_stderr(e, axis=1) for e in res[n])

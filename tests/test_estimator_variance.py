@@ -252,11 +252,12 @@ def test_reduction_summary_rows():
 
 def test_estimator_variance_table_on_a_small_gauss_net_dataset():
     from nnqft import agreement, datasets, ensemble
+    from nnqft.blocks import Sampling
 
     spec, x, widths = NetworkSpec("gauss", 2), paper_inputs("gauss", 2), [2, 20]
-    plan = ensemble.BlockPlan(2000, 10)
-    means = ensemble.run_shard(spec, x, widths, plan, seed=5, ensemble="test/ev-table", blocks=range(10))
-    ds = datasets.correlator_dataset(datasets.shard_dataset(means, widths, range(10), plan.block_size), spec, x, 5)
+    sampling = Sampling(seed=5, n_networks=2000, n_blocks=10)
+    means = ensemble.run_shard(spec, x, widths, sampling, ensemble="test/ev-table", blocks=range(10))
+    ds = datasets.correlator_dataset(datasets.shard_dataset(means, widths, range(10), sampling.block_size), spec, x, 5)
     table = agreement.estimator_variance_table(ds, spec)
     assert list(table.columns) == [
         "n", "width", "n_elements", "true_reduction_min", "true_reduction_median", "estimated_reduction_min",

@@ -8,6 +8,7 @@ from scipy import integrate
 from scipy.special import gamma
 
 from nnqft import correlators, ensemble, estimators, exact, kernels
+from nnqft.blocks import Sampling
 from nnqft.inputs import paper_inputs
 from nnqft.networks import NetworkSpec
 
@@ -259,9 +260,9 @@ def test_width_one_six_point_by_direct_expansion(name, sb):
 @pytest.mark.parametrize("name, sb", [("erf", 1.0), ("relu", 0.0)])
 def test_exact_g4_agrees_with_the_ensemble_engine(name, sb):
     spec, x = spec_and_inputs(name, sb, 1)
-    width, plan = 5, ensemble.BlockPlan(n_networks=20_000, n_blocks=20)
-    sums = ensemble.run_shard(spec, x, [width], plan, seed=7, ensemble=f"exact-check-{name}",
-                              blocks=range(plan.n_blocks), orders=(4,))
+    width, sampling = 5, Sampling(seed=7, n_networks=20_000, n_blocks=20)
+    sums = ensemble.run_shard(spec, x, [width], sampling, ensemble=f"exact-check-{name}",
+                              blocks=range(sampling.n_blocks), orders=(4,))
     want = exact.exact_correlators(spec, x, [width], orders=(4,))["G4"][0]
     for blocks in sums[4]:  # plain, Rao-Blackwell
         mean, stderr = estimators.mean_and_stderr(blocks[0, :, 0])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nnqft import inputs
+from nnqft.blocks import Sampling
 from nnqft.config import ConfigError
 from nnqft.fieldtheory import cosnet, experiments, figures, locality, phi4, settings
 
@@ -29,7 +30,8 @@ SECTION = {
 
 
 def config(**changes):
-    cfg = {"seed": 1, "prng": "philox4x32", "fieldtheory": copy.deepcopy(SECTION)}
+    cfg = {"seed": 1, "prng": "philox4x32", "batch_elements": 2**22, "sampling_dtype": "float32",
+           "fieldtheory": copy.deepcopy(SECTION)}
     for path, value in changes.items():
         node = cfg["fieldtheory"]
         *parents, leaf = path.split("__")
@@ -63,12 +65,12 @@ def test_settings_errors_name_the_key(changes, key):
 
 def test_sampling_rejects_uneven_blocks():
     with pytest.raises(ValueError, match="multiple of n_blocks"):
-        experiments.Sampling(seed=0, n_networks=1001, n_blocks=10)
+        Sampling(seed=0, n_networks=1001, n_blocks=10)
 
 
 @pytest.mark.slow
 def test_tiny_experiments_and_figures(tmp_path):
-    s = experiments.Sampling(seed=1, n_networks=3000, n_blocks=15)
+    s = Sampling(seed=1, n_networks=3000, n_blocks=15)
     out = [experiments.propagator_check(cosnet.CosNet(1, 1.0, 10.0, 10, p), [0.0, 0.5, 1.5, 4.0], s)
            for p in cosnet.PARAMETRISATIONS]
     prop = np.concatenate([o["propagator"]["z"] for o in out])

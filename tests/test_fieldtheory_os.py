@@ -4,6 +4,7 @@ import jax
 import numpy as np
 import pytest
 
+from nnqft.blocks import Sampling
 from nnqft.fieldtheory import cosnet, experiments, os_checks
 
 
@@ -50,7 +51,7 @@ def test_sharp_cutoff_violates_reflection_positivity_less_as_cutoff_grows():
 
 @pytest.mark.slow
 def test_measured_invariance_and_reflection():
-    sampling = experiments.Sampling(seed=3, n_networks=6000, n_blocks=30)
+    sampling = Sampling(seed=3, n_networks=6000, n_blocks=30)
     net = cosnet.CosNet(2, 1.0, 5.0, 20, "alpha0")
     pts = np.random.default_rng(2).uniform(-1, 1, (3, 2))
     table = experiments.euclidean_invariance(net, pts, 3, sampling, translation_scale=2.0)

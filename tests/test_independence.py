@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nnqft import correlators, datasets, ensemble, independence, inputs, kernels, networks
+from nnqft.blocks import Sampling
 
 X = inputs.paper_inputs("erf", 1)[:4]
 SPEC = networks.NetworkSpec("erf", 1)
@@ -30,9 +31,9 @@ def test_ensembles_match_the_exact_family():
     by_eps = {}
     for eps in (0.0, 0.5):
         family = dataclasses.replace(SPEC, shared_scale_eps=eps)
-        plan = ensemble.BlockPlan(20_000, 20)
-        means = ensemble.run_shard(family, X, [50], plan, seed=4, ensemble=f"eps{eps}", blocks=range(20), orders=(2, 4))
-        blocks = datasets.shard_dataset(means, [50], range(20), plan.block_size)
+        sampling = Sampling(seed=4, n_networks=20_000, n_blocks=20)
+        means = ensemble.run_shard(family, X, [50], sampling, ensemble=f"eps{eps}", blocks=range(20), orders=(2, 4))
+        blocks = datasets.shard_dataset(means, [50], range(20), sampling.block_size)
         by_eps[eps] = datasets.correlator_dataset(blocks, family, X, background_chunks=2)
     table = independence.summary(by_eps, SPEC, X)
     measured = table[table["estimator"] != "exact"]

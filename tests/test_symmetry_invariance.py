@@ -1,11 +1,11 @@
 """Invariance tests: block engine against numpy, exact translation breaking, calibration and controls."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from nnqft import blocks, correlators, ensemble, exact, networks
+from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 from nnqft.symmetry import components, groups, invariance
 
@@ -25,7 +25,7 @@ def sampled(spec, width, sampling, name):
 
 def test_mixed_blocks_and_rotated_differences_match_numpy():
     spec = NetworkSpec("gauss", 1, 2)
-    sampling = invariance.Sampling(seed=3, n_networks=24, n_blocks=2)  # one batch per block
+    sampling = Sampling(seed=3, n_networks=24, n_blocks=2)  # one batch per block
     g = invariance.mixed_blocks(spec, X1, 4, sampling, "test/mixed")
     rot = groups.haar_rotations(2, 2, key=jax.random.key(0))
     for b, (w0, b0, w1, b1) in enumerate(sampled(spec, 4, sampling, "test/mixed")):
@@ -47,7 +47,7 @@ def test_transform_blocks_match_numpy_and_vanish_for_the_identity():
     spec = NetworkSpec("erf", 2)
     x = np.array([[0.6, 0.0], [0.0, 0.5], [-0.3, -0.4]])
     images = np.stack([x, x @ groups.haar_rotations(2, 1, key=jax.random.key(1))[0].T])
-    sampling = invariance.Sampling(seed=2, n_networks=20, n_blocks=2)
+    sampling = Sampling(seed=2, n_networks=20, n_blocks=2)
     d = invariance.transform_blocks(spec, x, images, 3, sampling, "test/transform", w0_scale=[1.5, 1.0])
     assert d[2].shape == (2, 2, 6) and d[4].shape == (2, 2, 15)
     np.testing.assert_array_equal(d[4][:, 0], 0.0)
@@ -84,7 +84,7 @@ WHITEN = invariance.Whitening(n_random=1)
 @pytest.mark.slow
 def test_output_rotation_invariant_passes_and_mean_control_is_detected():
     spec = NetworkSpec("gauss", 1, 3)
-    sampling = invariance.Sampling(seed=5, n_networks=30000, n_blocks=60)
+    sampling = Sampling(seed=5, n_networks=30000, n_blocks=60)
     rows, z = invariance.output_rotation(spec, X1, 20, sampling, WHITEN, n_transforms=4, case="invariant")
     joint = rows[-1]
     assert joint["n_pt"] == "2+4" and not joint["detected"] and joint["ks_p"] > 1e-3
@@ -100,7 +100,7 @@ def test_output_rotation_invariant_passes_and_mean_control_is_detected():
 def test_input_rotation_invariant_passes_and_anisotropy_is_detected():
     spec = NetworkSpec("erf", 2)
     x = np.array([[0.6, 0.0], [0.0, 0.5], [-0.3, -0.4]])
-    sampling = invariance.Sampling(seed=6, n_networks=20000, n_blocks=40)
+    sampling = Sampling(seed=6, n_networks=20000, n_blocks=40)
     rows, _ = invariance.input_rotation(spec, x, 10, sampling, WHITEN, n_transforms=4, case="invariant")
     assert not rows[-1]["detected"] and rows[-1]["ks_p"] > 1e-3
     rows, _ = invariance.input_rotation(spec, x, 10, sampling, WHITEN, n_transforms=4, case="anisotropic_w0", mu=0.3)
@@ -108,11 +108,11 @@ def test_input_rotation_invariant_passes_and_anisotropy_is_detected():
 
 
 def test_control_arguments_are_checked():
-    sampling = invariance.Sampling(seed=0, n_networks=20, n_blocks=2)
+    sampling = Sampling(seed=0, n_networks=20, n_blocks=2)
     with pytest.raises(ValueError, match="1 <= k <= d_out"):
         invariance.output_rotation(NetworkSpec("gauss", 1, 3), X1, 5, sampling, WHITEN, n_transforms=2,
                                    case="mean_w1", mu=0.1, k=4)
     with pytest.raises(ValueError, match="one-output"):
         invariance.transform_blocks(NetworkSpec("gauss", 1, 2), X1, X1[None], 5, sampling, "x")
     with pytest.raises(ValueError, match="multiple"):
-        invariance.Sampling(seed=0, n_networks=21, n_blocks=2)
+        Sampling(seed=0, n_networks=21, n_blocks=2)

@@ -5,7 +5,7 @@ Run ``python -m nnqft.bench [--widths 2 20 1000] [--networks 100000] [--csv PATH
 What is measured (Erf-net, d_in = d_out = 1, sw = sb = 1, P1's six inputs, moment orders 2, 4, 6):
 
 * ``engine``: ``ensemble.run_shard`` for one width over ``--blocks`` blocks of ``--networks``
-  networks in total: normals drawn in float32 (the plan dtype), float64 plain moment sums on the
+  networks in total: normals drawn in float32 (the sampling dtype), float64 plain moment sums on the
   index multisets *and* the Rao-Blackwell (Wick sum of the empirical kernel) sums, exactly as in
   production. JIT compilation is excluded: the engine caches its jitted batch function per
   shape, and the bench first runs a warm-up of two one-batch blocks with the same batch shape; its
@@ -58,6 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnqft import ensemble, feynman, inputs, networks
+from nnqft.blocks import Sampling
 
 SPEC = networks.NetworkSpec("erf", d_in=1)
 ORDERS = (2, 4, 6)
@@ -82,14 +83,15 @@ def _peak_mib() -> float:
 
 def engine_case(width: int, n: int, n_blocks: int, batch_elements: int) -> dict:
     x = _x()
-    plan = ensemble.BlockPlan(n, n_blocks, batch_elements)
-    batch = plan.batch_size(SPEC, width, len(x), ORDERS)
-    warm_plan = ensemble.BlockPlan(2 * batch, 2, batch_elements)
-    assert warm_plan.batch_size(SPEC, width, len(x), ORDERS) == batch
+    plan = Sampling(seed=0, n_networks=n, n_blocks=n_blocks, batch_elements=batch_elements)
+    footprint = ensemble.footprint(SPEC, width, len(x), ORDERS)
+    batch = plan.batch_size(footprint)
+    warm_plan = Sampling(seed=1, n_networks=2 * batch, n_blocks=2, batch_elements=batch_elements)
+    assert warm_plan.batch_size(footprint) == batch
     t0 = time.perf_counter()
-    ensemble.run_shard(SPEC, x, [width], warm_plan, seed=1, ensemble="bench-warmup", blocks=range(2))
+    ensemble.run_shard(SPEC, x, [width], warm_plan, ensemble="bench-warmup", blocks=range(2))
     t1, c1 = time.perf_counter(), time.process_time()
-    ensemble.run_shard(SPEC, x, [width], plan, seed=0, ensemble="bench", blocks=range(n_blocks))
+    ensemble.run_shard(SPEC, x, [width], plan, ensemble="bench", blocks=range(n_blocks))
     t2, c2 = time.perf_counter(), time.process_time()
     n_batches = n_blocks * math.ceil(plan.block_size / batch)
     return {"seconds": t2 - t1, "cpu_s": c2 - c1, "warmup_s": t1 - t0, "batch": batch,

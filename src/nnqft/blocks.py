@@ -14,6 +14,7 @@ import functools
 import logging
 import math
 import time
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +30,39 @@ def block_size(n_networks: int, n_blocks: int) -> int:
     if n_blocks < 2 or n_networks < 1 or n_networks % n_blocks:
         raise ValueError(f"n_networks = {n_networks} must be a positive multiple of n_blocks = {n_blocks} >= 2")
     return n_networks // n_blocks
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How one experiment's ensemble is generated: size, equal blocks, memory budget, random stream, dtype."""
+
+    seed: int
+    n_networks: int
+    n_blocks: int
+    batch_elements: int = 2**24
+    prng: str = "philox4x32"
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        block_size(self.n_networks, self.n_blocks)  # raises unless the blocks are equal
+
+    @property
+    def block_size(self) -> int:
+        return block_size(self.n_networks, self.n_blocks)
+
+    def with_networks(self, n_networks: int) -> "Sampling":
+        return replace(self, n_networks=n_networks)
+
+    def batch_size(self, elements_per_network: int) -> int:
+        """Networks per vectorised call: the memory budget divided by one network's footprint, with
+        the batches of a block as equal as possible (the padded tail stays below one network per batch)."""
+        budget = max(1, min(self.block_size, self.batch_elements // max(1, elements_per_network)))
+        return math.ceil(self.block_size / math.ceil(self.block_size / budget))
+
+    def run(self, per_network, name: str, width: int, elements_per_network: int):
+        """Block means of ``per_network`` statistics over the whole ensemble (see ``run``)."""
+        return run(per_network, seed=self.seed, name=name, width=width, n_networks=self.n_networks,
+                   n_blocks=self.n_blocks, batch=self.batch_size(elements_per_network), prng=self.prng)
 
 
 @functools.lru_cache(maxsize=64)

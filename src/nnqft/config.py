@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from nnqft.blocks import Sampling
 from nnqft.networks import ACTIVATIONS, NetworkSpec
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -137,3 +138,9 @@ def network_spec(config: dict, activation: str, d_in: int, d_out: int = 1) -> Ne
     """The NetworkSpec of an activation as configured under ``architectures``."""
     arch = config["architectures"][activation]
     return NetworkSpec(activation, d_in, d_out, sw=float(arch["sw"]), sb=float(arch["sb"]))
+
+
+def sampling(config: dict, n_networks: int, n_blocks: int) -> Sampling:
+    """An ensemble of n_networks in n_blocks, with the top-level seed, memory budget, PRNG and dtype."""
+    return Sampling(seed=int(config["seed"]), n_networks=int(n_networks), n_blocks=int(n_blocks),
+                    batch_elements=int(config["batch_elements"]), prng=config["prng"], dtype=config["sampling_dtype"])

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import time
 import zlib
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -49,29 +47,10 @@ def block_key(root, ensemble: str, width: int, block: int):
     return jax.random.fold_in(jax.random.fold_in(k, width), block)
 
 
-@dataclass(frozen=True)
-class BlockPlan:
-    """How one width's ensemble is cut into blocks and batches."""
-
-    n_networks: int
-    n_blocks: int
-    batch_elements: int = 2**24
-    dtype: str = "float32"
-
-    def __post_init__(self):
-        blocks.block_size(self.n_networks, self.n_blocks)  # raises unless the blocks are equal
-
-    @property
-    def block_size(self) -> int:
-        return blocks.block_size(self.n_networks, self.n_blocks)
-
-    def batch_size(self, spec: NetworkSpec, width: int, n_points: int, orders) -> int:
-        """Networks per vectorised call: the memory budget divided by one network's footprint."""
-        t_max = max(len(correlators.multisets(n_points, n)) for n in orders)
-        per_network = networks.n_normals(spec, width) + 2 * width * n_points + 4 * spec.d_out * t_max * max(orders)
-        budget = max(1, min(self.block_size, self.batch_elements // per_network))
-        # Same number of batches, as equal as possible: the padded tail stays below one network per batch.
-        return math.ceil(self.block_size / math.ceil(self.block_size / budget))
+def footprint(spec: NetworkSpec, width: int, n_points: int, orders) -> int:
+    """Array elements one network occupies in a vectorised call: parameters, hidden layer, moments."""
+    t_max = max(len(correlators.multisets(n_points, n)) for n in orders)
+    return networks.n_normals(spec, width) + 2 * width * n_points + 4 * spec.d_out * t_max * max(orders)
 
 
 @functools.lru_cache(maxsize=64)
@@ -106,15 +85,15 @@ def _per_network(spec: NetworkSpec, x_rows: tuple, width: int, orders: tuple, dt
     return per_network
 
 
-def block_means(spec: NetworkSpec, x, width: int, plan: BlockPlan, keys, orders=(2, 4, 6)):
+def block_means(spec: NetworkSpec, x, width: int, sampling: blocks.Sampling, keys, orders=(2, 4, 6)):
     """Block means of plain and Rao-Blackwell moments for each key in ``keys``.
 
     Returns {n: (plain, rb)} with arrays (len(keys), d_out, T_n) in float64.
     """
     x = np.asarray(x, dtype=np.float64)
-    batch = plan.batch_size(spec, width, len(x), orders)
-    per_network = _per_network(spec, tuple(map(tuple, x.tolist())), width, tuple(orders), plan.dtype)
-    return blocks.block_means(per_network, keys, plan.block_size, batch)
+    batch = sampling.batch_size(footprint(spec, width, len(x), orders))
+    per_network = _per_network(spec, tuple(map(tuple, x.tolist())), width, tuple(orders), sampling.dtype)
+    return blocks.block_means(per_network, keys, sampling.block_size, batch)
 
 
 def shard_blocks(n_blocks: int, n_shards: int, shard: int) -> range:
@@ -125,20 +104,20 @@ def shard_blocks(n_blocks: int, n_shards: int, shard: int) -> range:
     return range(edges[shard], edges[shard + 1])
 
 
-def run_shard(spec: NetworkSpec, x, widths, plan: BlockPlan, *, seed: int, ensemble: str,
-              blocks: range, prng: str = "philox4x32", orders=(2, 4, 6)):
-    """Block means for every width over the given blocks.
+def run_shard(spec: NetworkSpec, x, widths, sampling: blocks.Sampling, *, ensemble: str, blocks: range,
+              orders=(2, 4, 6)):
+    """Block means for every width over the given blocks (keys from ``sampling.seed``).
 
     Returns {n: (plain, rb)} with arrays (len(widths), len(blocks), d_out, T_n).
     """
-    root = root_key(seed, prng)
+    root = root_key(sampling.seed, sampling.prng)
     per_width = []
     for width in widths:
         start = time.perf_counter()
         keys = [block_key(root, ensemble, width, b) for b in blocks]
-        per_width.append(block_means(spec, x, width, plan, keys, orders))
+        per_width.append(block_means(spec, x, width, sampling, keys, orders))
         elapsed = time.perf_counter() - start
-        n_net = len(blocks) * plan.block_size
+        n_net = len(blocks) * sampling.block_size
         log.info("%s N=%d: %d networks in %.1f s (%.3g networks/s)", ensemble, width, n_net, elapsed,
                  n_net / max(elapsed, 1e-9))
     return {n: tuple(np.stack([w[n][i] for w in per_width]) for i in (0, 1)) for n in orders}

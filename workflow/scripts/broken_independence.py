@@ -9,15 +9,15 @@ cfg = snakemake.config  # noqa: F821
 ind = cfg["independence"]
 spec = config.network_spec(cfg, ind["activation"], ind["d_in"])
 x = inputs.paper_inputs(ind["activation"], ind["d_in"])
-plan = ensemble.BlockPlan(ind["n_networks"], ind["n_blocks"], cfg["batch_elements"], cfg["sampling_dtype"])
+sampling = config.sampling(cfg, ind["n_networks"], ind["n_blocks"])
 
 by_eps = {}
 for eps in ind["eps"]:
     family = dataclasses.replace(spec, shared_scale_eps=float(eps))
     name = f"independence/{ind['activation']}/d{ind['d_in']}/eps{eps}"
-    means = ensemble.run_shard(family, x, ind["widths"], plan, seed=cfg["seed"], ensemble=name,
-                               blocks=range(ind["n_blocks"]), prng=cfg["prng"], orders=(2, 4))
-    blocks = datasets.shard_dataset(means, ind["widths"], range(ind["n_blocks"]), plan.block_size)
+    means = ensemble.run_shard(family, x, ind["widths"], sampling, ensemble=name,
+                               blocks=range(ind["n_blocks"]), orders=(2, 4))
+    blocks = datasets.shard_dataset(means, ind["widths"], range(ind["n_blocks"]), sampling.block_size)
     by_eps[float(eps)] = datasets.correlator_dataset(blocks, family, x, background_chunks=2)
 
 table = independence.summary(by_eps, spec, x).assign(activation=ind["activation"], d_in=ind["d_in"])

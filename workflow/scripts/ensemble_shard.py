@@ -10,13 +10,13 @@ d_in = int(wc.d_in)
 
 spec = config.network_spec(cfg, wc.activation, d_in)
 x = inputs.paper_inputs(wc.activation, d_in)
-plan = ensemble.BlockPlan(dev["n_networks"], dev["n_blocks"], cfg["batch_elements"], cfg["sampling_dtype"])
+sampling = config.sampling(cfg, dev["n_networks"], dev["n_blocks"])
 blocks = ensemble.shard_blocks(dev["n_blocks"], dev["shards"], int(wc.shard))
 log.info("%s: shard %s, blocks %d..%d of %d, %d networks per width", snakemake.params.ensemble,  # noqa: F821
-         wc.shard, blocks.start, blocks.stop - 1, dev["n_blocks"], len(blocks) * plan.block_size)
+         wc.shard, blocks.start, blocks.stop - 1, dev["n_blocks"], len(blocks) * sampling.block_size)
 
-means = ensemble.run_shard(spec, x, dev["widths"], plan, seed=cfg["seed"], ensemble=snakemake.params.ensemble,  # noqa: F821
-                           blocks=blocks, prng=cfg["prng"])
-ds = datasets.shard_dataset(means, dev["widths"], blocks, plan.block_size)
+means = ensemble.run_shard(spec, x, dev["widths"], sampling, ensemble=snakemake.params.ensemble,  # noqa: F821
+                           blocks=blocks)
+ds = datasets.shard_dataset(means, dev["widths"], blocks, sampling.block_size)
 ds.attrs.update(io.provenance(cfg, snakemake.rule))  # noqa: F821
 io.write_netcdf(ds, snakemake.output[0])  # noqa: F821

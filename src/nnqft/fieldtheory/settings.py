@@ -7,9 +7,10 @@ Library functions never see the config dict: scripts call these helpers and pass
 
 from __future__ import annotations
 
+from nnqft import config as nnqft_config
 from nnqft.config import ConfigError
 from nnqft.fieldtheory import cosnet, phi4
-from nnqft.fieldtheory.experiments import Sampling
+from nnqft.blocks import Sampling
 
 SECTION = "fieldtheory"
 EXPERIMENTS = ("propagator", "phi4", "cluster", "action", "os")
@@ -47,11 +48,9 @@ def check(config: dict) -> None:
 
 
 def sampling(config: dict, part: str, n_networks_key: str = "n_networks") -> Sampling:
+    """The ensemble of one experiment: ``fieldtheory.<part>.<n_networks_key>`` networks."""
     ft = config[SECTION]
-    """Ensemble size of one experiment; the memory budget is the top-level machine setting
-    ``batch_elements`` (2^22 if absent), the PRNG the top-level ``prng``."""
-    return Sampling(seed=int(config["seed"]), n_networks=int(ft[part][n_networks_key]), n_blocks=int(ft["n_blocks"]),
-                    batch_elements=int(config.get("batch_elements", 2**22)), prng=config.get("prng", "philox4x32"))
+    return nnqft_config.sampling(config, ft[part][n_networks_key], ft["n_blocks"])
 
 
 def net(config: dict, d: int, cutoff: float, width: int, parametrisation: str | None = None) -> cosnet.CosNet:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from dataclasses import dataclass
 
 import jax
@@ -33,37 +32,13 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from nnqft import blocks, correlators, ensemble, exact, networks
+from nnqft import correlators, ensemble, exact, networks
+from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 from nnqft.symmetry import components, groups, whitening
 
 ORDERS = (2, 4)
 COMBINED = "2+4"
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Ensemble size, blocks, memory budget and random stream of every invariance ensemble."""
-
-    seed: int
-    n_networks: int
-    n_blocks: int
-    batch_elements: int = 2**24
-    prng: str = "philox4x32"
-    dtype: str = "float32"
-
-    def __post_init__(self):
-        blocks.block_size(self.n_networks, self.n_blocks)  # raises unless the blocks are equal
-
-    def with_networks(self, n_networks: int) -> "Sampling":
-        return Sampling(self.seed, n_networks, self.n_blocks, self.batch_elements, self.prng, self.dtype)
-
-    def run(self, per_network, name: str, width: int, elements_per_network: int):
-        size = blocks.block_size(self.n_networks, self.n_blocks)
-        budget = max(1, min(size, self.batch_elements // max(1, elements_per_network)))
-        batch = math.ceil(size / math.ceil(size / budget))  # equal batches, padding < 1 network each
-        return blocks.run(per_network, seed=self.seed, name=name, width=width, n_networks=self.n_networks,
-                          n_blocks=self.n_blocks, batch=batch, prng=self.prng)
 
 
 @dataclass(frozen=True)

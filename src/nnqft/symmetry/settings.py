@@ -9,7 +9,8 @@ from __future__ import annotations
 from nnqft import config as nnqft_config
 from nnqft.config import ConfigError
 from nnqft.symmetry import imagedata
-from nnqft.symmetry.invariance import Plan, Sampling, Whitening, stream
+from nnqft.blocks import Sampling
+from nnqft.symmetry.invariance import Plan, Whitening, stream
 from nnqft.symmetry.training import Grid, Setup
 
 SECTION = "symmetry"
@@ -66,9 +67,7 @@ def check(config: dict) -> None:
 
 def sampling(config: dict, n_networks: int | None = None) -> Sampling:
     sym = config[SECTION]
-    return Sampling(seed=int(config["seed"]), n_networks=int(n_networks or sym["n_networks"]),
-                    n_blocks=int(sym["n_blocks"]), batch_elements=int(config.get("batch_elements", 2**24)),
-                    prng=config.get("prng", "philox4x32"), dtype=config.get("sampling_dtype", "float32"))
+    return nnqft_config.sampling(config, n_networks or sym["n_networks"], sym["n_blocks"])
 
 
 def whitening(config: dict) -> Whitening:
