@@ -146,3 +146,17 @@ def test_six_point_summary_measures_the_move_towards_the_reference():
     summary = eft.six_point_summary(table)
     assert summary["ratio_measured_mean"] == pytest.approx(0.5) and summary["frac_improved_exact"] == 1.0
     assert len(table) == 462
+
+
+def test_replicate_check_finds_a_bias_that_each_fit_hides_in_its_error():
+    rng = np.random.default_rng(12)
+    truth, se = -0.005, 1e-4
+    honest = eft.replicate_check(rng.normal(truth, se, 400), np.full(400, se), np.full(400, truth))
+    assert honest["unbiased"] and abs(honest["spread_to_stderr"] - 1) < 0.14  # 4 sigma of a 400-draw std
+    assert honest["frac_within_3se"] > 0.98
+    # every replicate 2 errors off in the same direction: each fit alone looks fine (|z| < 3)
+    shifted = eft.replicate_check(rng.normal(truth + 2 * se, se, 20), np.full(20, se), np.full(20, truth))
+    assert not shifted["unbiased"] and shifted["z_bias"] > 3
+    assert shifted["relative_bias"] == pytest.approx(2 * se / abs(truth), rel=0.5)  # +4%
+    with pytest.raises(ValueError, match="at least 2"):
+        eft.replicate_check([1.0], [0.1], [1.0])

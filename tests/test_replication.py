@@ -82,3 +82,16 @@ def test_every_claim_links_a_file_and_ids_are_unique():
     for claim in replication.CLAIMS:
         assert any(name.endswith(".csv") for name in claim.evidence)
         assert any(name.endswith(".png") for name in claim.evidence), claim.claim_id
+
+
+@pytest.mark.parametrize("unbiased", [True, False])
+def test_coupling_fit_row_reports_the_replicate_check(unbiased):
+    fits = pd.DataFrame([dict(activation="gauss", model="M1", lambda0=-0.00501, lambda0_stderr=1.1e-4,
+                              lambda0_exact_fit=-0.00535, test_mape=1.0, test_mape_vs_exact=2.0, test_chi2_dof=0.5)])
+    rep = pd.DataFrame([dict(activation="gauss", n_replicates=20, relative_bias=-0.081, z_bias=-17.6,
+                             spread_to_stderr=1.05, frac_within_3se=0.3, unbiased=unbiased)])
+    tables = {"eft_fits.csv": fits, "eft_replicates_summary.csv": rep}
+    row = replication.evaluate([_claim("P1-4 fit Gauss")], tables).iloc[0]
+    assert row["verdict"] == "reproduced" and "20 replicate ensembles: mean -8.1%" in row["ours"]
+    assert ("understates the sampling distribution" in row["reason"]) != unbiased
+    assert "eft_replicates_summary.csv" in row["evidence"]

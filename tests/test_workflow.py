@@ -84,6 +84,9 @@ def test_eft_stage_tables(ci_run_dir):
     # Erf: the exponent as Lambda -> inf is -d_in = the kernel-degree prediction (p = 0)
     erf = rg[rg["activation"] == "erf"]
     assert erf["prediction_holds"].all() and np.all(erf["predicted_slope"] == -erf["d_in"])
+    replicates = pd.read_csv(tables / "eft_replicates_summary.csv")
+    assert set(replicates["activation"]) == {"erf", "gauss", "relu"} and np.all(replicates["n_replicates"] == 4)
+    assert np.all(replicates["lambda0_spread"] > 0) and np.all(replicates["frac_within_3se"].between(0, 1))
     six = pd.read_csv(tables / "six_pt_summary.csv")
     assert np.all(six["n_multisets"] == 462)
     summary = pd.read_csv(tables / "replication_summary.csv")

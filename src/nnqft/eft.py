@@ -27,7 +27,9 @@ import xarray as xr
 from scipy import linalg, stats
 from sklearn.covariance import ledoit_wolf
 
-from nnqft import correlators, feynman
+from nnqft import correlators, datasets, ensemble, exact, feynman
+from nnqft.blocks import Sampling
+from nnqft.networks import NetworkSpec
 
 MODELS = {
     "M0": (),
@@ -67,6 +69,23 @@ def shrunk_covariance(block_values: np.ndarray) -> np.ndarray:
         raise ValueError("an element has zero variance over blocks; its covariance cannot be estimated")
     corr, _ = ledoit_wolf((b - b.mean(axis=0)) / scale, assume_centered=True)
     return corr * np.outer(scale, scale) * len(b) / (len(b) - 1) / len(b)
+
+
+def fit_dataset(spec: NetworkSpec, x: np.ndarray, width: int, sampling: Sampling, name: str) -> xr.Dataset:
+    """One EFT ensemble: block means of every moment at one width, with the exact correlators.
+
+    ``name`` keys every random stream, so two names give independent networks. Background chunks =
+    blocks: the EFT stage uses batch-means errors, P1's chunk noise is not needed.
+    """
+    means = ensemble.run_shard(spec, x, [width], sampling, ensemble=name, blocks=range(sampling.n_blocks))
+    blocks = datasets.shard_dataset(means, [width], range(sampling.n_blocks), sampling.block_size)
+    exact_values = datasets.exact_dataset(exact.exact_correlators(spec, x, [width]), [width], x)
+    return datasets.correlator_dataset(blocks, spec, x, sampling.n_blocks, exact=exact_values)
+
+
+def exact_deviation(ds: xr.Dataset) -> np.ndarray:
+    """The exact Delta G4 = G4 - G4_GP of a one-width dataset (parameter-space duality)."""
+    return ds["G4_exact"].values[0] - ds["G4_gp"].values
 
 
 def observed_deviation(ds: xr.Dataset, n: int, width: int) -> tuple[Observation, np.ndarray]:
@@ -212,3 +231,24 @@ def six_point_summary(table: pd.DataFrame) -> dict:
     z = (table["G6_measured"] - table["G6_exact"]) / table["G6_stderr"]
     out["measured_vs_exact_max_abs_z"] = float(np.abs(z).max())
     return out
+
+
+def replicate_check(lambda0: np.ndarray, stderr: np.ndarray, exact_fit: np.ndarray) -> dict:
+    """Does the standard error of lambda_0 describe its sampling distribution? R independent ensembles.
+
+    ``spread_to_stderr`` (replicate standard deviation / median reported error) should be near 1;
+    ``z_bias`` is the replicate mean minus the exact-data fit in units of the mean's own error, so a
+    bias that every single fit hides inside its error shows up here; ``frac_within_3se`` is the
+    coverage of the reported errors (0.997 for Gaussian errors). Heavy-tailed networks (Gauss-net)
+    have estimates whose typical value is not their mean: unbiased fails while the spread looks right.
+    """
+    lam, se, ref = (np.asarray(a, dtype=np.float64) for a in (lambda0, stderr, exact_fit))
+    if len(lam) < 2:
+        raise ValueError(f"a replicate check needs at least 2 ensembles, got {len(lam)}")
+    mean, spread = lam.mean(), lam.std(ddof=1)
+    truth = float(np.median(ref))
+    z_bias = (mean - truth) / (spread / np.sqrt(len(lam)))
+    return dict(n_replicates=len(lam), lambda0_mean=mean, lambda0_mean_stderr=spread / np.sqrt(len(lam)),
+                lambda0_spread=spread, stderr_median=float(np.median(se)), spread_to_stderr=spread / np.median(se),
+                lambda0_exact_fit=truth, relative_bias=(mean - truth) / abs(truth), z_bias=z_bias,
+                unbiased=bool(abs(z_bias) < 3), frac_within_3se=float(np.mean(np.abs(lam - ref) < 3 * se)))

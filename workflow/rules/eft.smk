@@ -20,6 +20,8 @@ def eft_targets():
         "results/tables/six_pt.csv",
         "results/tables/six_pt_summary.csv",
         "results/figures/six_pt.png",
+        "results/tables/eft_replicates_summary.csv",
+        "results/figures/eft_replicates.png",
     ]
 
 
@@ -48,6 +50,8 @@ def _eft_part(*keys):
 eft_ensemble_settings = _eft_part("widths", "train_factor", "n_networks", "n_blocks")
 eft_fit_settings = _eft_part("propagator", "cutoffs")
 rg_settings = _eft_part("propagator", "rg")
+eft_replicate_settings = _eft_part("activations", "widths", "train_factor", "n_networks", "n_blocks", "propagator",
+                                   "cutoffs", "replicates")
 
 
 rule eft_ensemble:
@@ -76,6 +80,25 @@ rule eft_fits:
         "logs/eft/fits.log",
     script:
         "../scripts/eft_fits.py"
+
+
+rule eft_replicates:
+    input:
+        fits="results/tables/eft_fits.csv",
+    output:
+        table="results/tables/eft_replicates.csv",
+        summary=report(
+            "results/tables/eft_replicates_summary.csv", caption="../report/eft_replicates.rst", category=EFT_CATEGORY
+        ),
+        figure=report("results/figures/eft_replicates.png", caption="../report/eft_replicates.rst", category=EFT_CATEGORY),
+    params:
+        settings=eft_replicate_settings,
+    log:
+        "logs/eft/replicates.log",
+    benchmark:
+        "benchmarks/eft/replicates.tsv"
+    script:
+        "../scripts/eft_replicates.py"
 
 
 rule six_point:

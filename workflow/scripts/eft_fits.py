@@ -18,7 +18,7 @@ for train_path, test_path in zip(inp.train, inp.test):
     vertices = {split: feynman.vertex_integrals(spec, ds["x"].values, [cutoff], propagator=cfg["eft"]["propagator"],
                                                 orders=(4,)).isel(cutoff=0) for split, ds in data.items()}
     obs = {split: eft.observed_deviation(ds, 4, width)[0] for split, ds in data.items()}
-    exact = {split: ds["G4_exact"].values[0] - ds["G4_gp"].values for split, ds in data.items()}
+    exact = {split: eft.exact_deviation(ds) for split, ds in data.items()}
     key = dict(activation=activation, width=width, cutoff=float(cutoff), propagator=cfg["eft"]["propagator"],
                n_networks=int(data["train"].attrs["n_networks"]))
     fits, test_predictions = eft.fit_rows(vertices["train"], vertices["test"], obs["train"], obs["test"],
