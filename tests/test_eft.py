@@ -157,6 +157,6 @@ def test_replicate_check_finds_a_bias_that_each_fit_hides_in_its_error():
     # every replicate 2 errors off in the same direction: each fit alone looks fine (|z| < 3)
     shifted = eft.replicate_check(rng.normal(truth + 2 * se, se, 20), np.full(20, se), np.full(20, truth))
     assert not shifted["unbiased"] and shifted["z_bias"] > 3
-    assert shifted["relative_bias"] == pytest.approx(2 * se / abs(truth), rel=0.5)  # +4%
+    assert shifted["relative_bias"] == pytest.approx(-2 * se / abs(truth), rel=0.5)  # -4%: smaller
     with pytest.raises(ValueError, match="at least 2"):
         eft.replicate_check([1.0], [0.1], [1.0])

@@ -92,6 +92,6 @@ def test_coupling_fit_row_reports_the_replicate_check(unbiased):
                              spread_to_stderr=1.05, frac_within_3se=0.3, unbiased=unbiased)])
     tables = {"eft_fits.csv": fits, "eft_replicates_summary.csv": rep}
     row = replication.evaluate([_claim("P1-4 fit Gauss")], tables).iloc[0]
-    assert row["verdict"] == "reproduced" and "20 replicate ensembles: mean -8.1%" in row["ours"]
+    assert row["verdict"] == "reproduced" and "20 replicate ensembles: mean -8.1% against" in row["ours"]
     assert ("understates the sampling distribution" in row["reason"]) != unbiased
     assert "eft_replicates_summary.csv" in row["evidence"]

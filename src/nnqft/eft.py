@@ -237,6 +237,7 @@ def replicate_check(lambda0: np.ndarray, stderr: np.ndarray, exact_fit: np.ndarr
     """Does the standard error of lambda_0 describe its sampling distribution? R independent ensembles.
 
     ``spread_to_stderr`` (replicate standard deviation / median reported error) should be near 1;
+    ``relative_bias`` = replicate mean / exact-data fit - 1 (negative: smaller in magnitude);
     ``z_bias`` is the replicate mean minus the exact-data fit in units of the mean's own error, so a
     bias that every single fit hides inside its error shows up here; ``frac_within_3se`` is the
     coverage of the reported errors (0.997 for Gaussian errors). Heavy-tailed networks (Gauss-net)
@@ -250,5 +251,5 @@ def replicate_check(lambda0: np.ndarray, stderr: np.ndarray, exact_fit: np.ndarr
     z_bias = (mean - truth) / (spread / np.sqrt(len(lam)))
     return dict(n_replicates=len(lam), lambda0_mean=mean, lambda0_mean_stderr=spread / np.sqrt(len(lam)),
                 lambda0_spread=spread, stderr_median=float(np.median(se)), spread_to_stderr=spread / np.median(se),
-                lambda0_exact_fit=truth, relative_bias=(mean - truth) / abs(truth), z_bias=z_bias,
+                lambda0_exact_fit=truth, relative_bias=mean / truth - 1, z_bias=z_bias,
                 unbiased=bool(abs(z_bias) < 3), frac_within_3se=float(np.mean(np.abs(lam - ref) < 3 * se)))

@@ -192,7 +192,7 @@ def eft_replicates_figure(replicates: pd.DataFrame, fits: pd.DataFrame):
         if not main.empty:
             ax.errorbar(-1, main["lambda0"].iloc[0], yerr=main["lambda0_stderr"].iloc[0], marker="s", ms=4,
                         capsize=2, color="C1", label="fit ensemble (eft_fits.csv)")
-        ax.set_title(f"{name}-net, N = {sub['width'].iloc[0]}: mean bias {100 * (mean - truth) / abs(truth):+.2g}% "
+        ax.set_title(f"{name}-net, N = {sub['width'].iloc[0]}: mean {100 * (mean / truth - 1):+.2g}% vs exact "
                      f"({(mean - truth) / err:+.1f} $\\sigma$)", fontsize=9)
         ax.set_xlabel("replicate")
         ax.set_ylabel(r"$\lambda_0$ (M1)")

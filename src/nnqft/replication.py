@@ -91,7 +91,7 @@ def _coupling_fit(activation: str):
         value = (f"lambda_0 = {_fmt(row['lambda0'], row['lambda0_stderr'])} (exact-data fit "
                  f"{_fmt(row['lambda0_exact_fit'])}); test MAPE {row['test_mape']:.3g}% (against exact "
                  f"{row['test_mape_vs_exact']:.3g}%), chi2/dof {row['test_chi2_dof']:.3g}; "
-                 f"{rep['n_replicates']} replicate ensembles: mean {100 * rep['relative_bias']:+.2g}% from the "
+                 f"{rep['n_replicates']} replicate ensembles: mean {100 * rep['relative_bias']:+.2g}% against the "
                  f"exact-data fit ({rep['z_bias']:+.1f} sigma), spread / error {rep['spread_to_stderr']:.2f}, "
                  f"{100 * rep['frac_within_3se']:.0f}% within 3 errors")
         ok = row["test_mape"] < MAPE_PREDICTS
