@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnqft import correlators, datasets, eft, ensemble, exact, feynman, inputs, kernels
+from nnqft import correlators, eft, feynman, inputs, kernels
 from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 
@@ -36,11 +36,7 @@ def test_control_variate_removes_exactly_the_linear_part():
 def erf_width3():
     """20,000 Erf networks of width 3 on P1's six inputs, 40 blocks, with exact values."""
     spec, x = NetworkSpec("erf", 1), inputs.paper_inputs("erf", 1)
-    sampling = Sampling(seed=11, n_networks=20000, n_blocks=40)
-    means = ensemble.run_shard(spec, x, [3], sampling, ensemble="test/eft", blocks=range(40))
-    blocks = datasets.shard_dataset(means, [3], range(40), sampling.block_size)
-    ex = datasets.exact_dataset(exact.exact_correlators(spec, x, [3]), [3], x)
-    return spec, x, datasets.correlator_dataset(blocks, spec, x, 10, exact=ex)
+    return spec, x, eft.fit_dataset(spec, x, 3, Sampling(seed=11, n_networks=20000, n_blocks=40), "test/eft")
 
 
 def test_gp_deviation_estimator_is_unbiased_and_beats_rao_blackwell(erf_width3):

@@ -71,16 +71,23 @@ def shrunk_covariance(block_values: np.ndarray) -> np.ndarray:
     return corr * np.outer(scale, scale) * len(b) / (len(b) - 1) / len(b)
 
 
-def fit_dataset(spec: NetworkSpec, x: np.ndarray, width: int, sampling: Sampling, name: str) -> xr.Dataset:
+def exact_values(spec: NetworkSpec, x: np.ndarray, width: int) -> xr.Dataset:
+    """The exact correlators of one width (``datasets.exact_dataset``)."""
+    return datasets.exact_dataset(exact.exact_correlators(spec, x, [width]), [width], x)
+
+
+def fit_dataset(spec: NetworkSpec, x: np.ndarray, width: int, sampling: Sampling, name: str,
+                exact_correlators: xr.Dataset | None = None) -> xr.Dataset:
     """One EFT ensemble: block means of every moment at one width, with the exact correlators.
 
     ``name`` keys every random stream, so two names give independent networks. Background chunks =
-    blocks: the EFT stage uses batch-means errors, P1's chunk noise is not needed.
+    blocks: the EFT stage uses batch-means errors, P1's chunk noise is not needed. Pass
+    ``exact_correlators`` (``exact_values``) when many ensembles share the inputs and width.
     """
     means = ensemble.run_shard(spec, x, [width], sampling, ensemble=name, blocks=range(sampling.n_blocks))
     blocks = datasets.shard_dataset(means, [width], range(sampling.n_blocks), sampling.block_size)
-    exact_values = datasets.exact_dataset(exact.exact_correlators(spec, x, [width]), [width], x)
-    return datasets.correlator_dataset(blocks, spec, x, sampling.n_blocks, exact=exact_values)
+    exact_ds = exact_values(spec, x, width) if exact_correlators is None else exact_correlators
+    return datasets.correlator_dataset(blocks, spec, x, sampling.n_blocks, exact=exact_ds)
 
 
 def exact_deviation(ds: xr.Dataset) -> np.ndarray:

@@ -16,9 +16,10 @@ for activation in settings["activations"]:
     x = inputs.fit_inputs(activation, "train", settings["train_factor"])
     vertices = feynman.vertex_integrals(spec, x, [settings["cutoffs"][activation]], propagator=settings["propagator"],
                                         orders=(4,)).isel(cutoff=0)
+    exact_correlators = eft.exact_values(spec, x, width)  # shared by every replicate
     for r in range(settings["replicates"]):
         # Names differ from the fit ensembles' ("eft/<act>/train"): independent networks.
-        ds = eft.fit_dataset(spec, x, width, sampling, f"eft/{activation}/replicate{r}")
+        ds = eft.fit_dataset(spec, x, width, sampling, f"eft/{activation}/replicate{r}", exact_correlators)
         obs = eft.observed_deviation(ds, 4, width)[0]
         measured = eft.fit(vertices, "M1", obs)
         exact = eft.fit(vertices, "M1", eft.Observation(eft.exact_deviation(ds), obs.cov))
