@@ -93,5 +93,5 @@ def test_eft_stage_tables(ci_run_dir):
     assert set(summary["verdict"]) <= {"reproduced", "differs", "untestable"}
     assert summary["claim"].is_unique and summary["evidence"].str.len().min() > 0
     html = (ci_run_dir / "report.html").read_text()
-    for name in ("eft_fits.csv", "rg_running.png", "six_pt.png", "replication_summary.csv"):
+    for name in ("eft_fits.csv", "rg_running.png", "six_pt.png", "eft_replicates.png", "replication_summary.csv"):
         assert name in html, name
