@@ -174,26 +174,27 @@ def eft_fits_figure(predictions: pd.DataFrame, fits: pd.DataFrame):
     return fig
 
 
-def eft_replicates_figure(replicates: pd.DataFrame, fits: pd.DataFrame):
+def eft_replicates_figure(replicates: pd.DataFrame, summary: pd.DataFrame, fits: pd.DataFrame):
     """lambda_0 of M1 on each independent replicate ensemble with its error, against the exact-data fit
-    (line), with the replicate mean and its error (band) and the fit ensemble's value (square)."""
+    (line), with the replicate mean and its error (band, from ``eft.replicate_check``'s ``summary``)
+    and the fit ensemble's value (square)."""
     theme()
     names = list(dict.fromkeys(replicates["activation"]))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes[0], names):
         sub = replicates[replicates["activation"] == name]
-        truth = sub["lambda0_exact_fit"].median()
+        check = summary[summary["activation"] == name].iloc[0]
         ax.errorbar(sub["replicate"], sub["lambda0"], yerr=sub["lambda0_stderr"], ls="none", marker="o", ms=3,
                     capsize=2, color="C0", label="replicate ensembles")
-        mean, err = sub["lambda0"].mean(), sub["lambda0"].std(ddof=1) / np.sqrt(len(sub))
+        mean, err = check["lambda0_mean"], check["lambda0_mean_stderr"]
         ax.axhspan(mean - err, mean + err, color="C0", alpha=0.2, label="replicate mean")
-        ax.axhline(truth, color="k", lw=1, label="exact-data fit")
+        ax.axhline(check["lambda0_exact_fit"], color="k", lw=1, label="exact-data fit")
         main = fits[(fits["activation"] == name) & (fits["model"] == "M1")]
         if not main.empty:
             ax.errorbar(-1, main["lambda0"].iloc[0], yerr=main["lambda0_stderr"].iloc[0], marker="s", ms=4,
                         capsize=2, color="C1", label="fit ensemble (eft_fits.csv)")
-        ax.set_title(f"{name}-net, N = {sub['width'].iloc[0]}: mean {100 * (mean / truth - 1):+.2g}% vs exact "
-                     f"({(mean - truth) / err:+.1f} $\\sigma$)", fontsize=9)
+        ax.set_title(f"{name}-net, N = {sub['width'].iloc[0]}: mean {100 * check['relative_bias']:+.2g}% vs exact "
+                     f"({check['z_bias']:+.1f} $\\sigma$)", fontsize=9)
         ax.set_xlabel("replicate")
         ax.set_ylabel(r"$\lambda_0$ (M1)")
         ax.legend(fontsize=6)

@@ -35,6 +35,7 @@ for activation in settings["activations"]:
     log.info("%s: spread / error %.2f, relative bias %.3g (z %.1f), %.0f%% within 3 errors of the exact-data fit",
              activation, check["spread_to_stderr"], check["relative_bias"], check["z_bias"],
              100 * check["frac_within_3se"])
-io.write_table(pd.DataFrame(rows), out.table)
-io.write_table(pd.DataFrame(summaries), out.summary)
-plots.save(plots.eft_replicates_figure(pd.DataFrame(rows), pd.read_csv(snakemake.input.fits)), out.figure)  # noqa: F821
+rows, summaries = pd.DataFrame(rows), pd.DataFrame(summaries)
+io.write_table(rows, out.table)
+io.write_table(summaries, out.summary)
+plots.save(plots.eft_replicates_figure(rows, summaries, pd.read_csv(snakemake.input.fits)), out.figure)  # noqa: F821
