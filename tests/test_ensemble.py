@@ -3,7 +3,7 @@ import zlib
 import numpy as np
 import pytest
 
-from nnqft import correlators, datasets, ensemble, estimators, inputs, kernels, networks
+from nnqft import blocks, correlators, datasets, ensemble, estimators, inputs, kernels, networks
 from nnqft.blocks import Sampling
 
 RELU = networks.NetworkSpec("relu", 1, sb=0.0)
@@ -15,15 +15,31 @@ def run(spec, x, widths, sampling, blocks, name="test"):
 
 
 def test_stable_id_is_crc32_and_process_independent():
-    assert ensemble.stable_id("deviation/erf/d1") == zlib.crc32(b"deviation/erf/d1") & 0x7FFFFFFF
+    assert blocks.stable_id("deviation/erf/d1") == zlib.crc32(b"deviation/erf/d1") & 0x7FFFFFFF
+
+
+def test_block_keys_are_seed_name_width_block_fold_ins():
+    """The documented stream of a block, written out with JAX's primitives (streams must never move)."""
+    import jax
+
+    root = jax.random.key(11, impl="threefry2x32")
+    by_hand = [jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(root, zlib.crc32(b"sweep") & 0x7FFFFFFF), 20), b)
+               for b in (0, 3)]
+    engine = blocks.block_keys(11, "threefry2x32", "sweep", 20, [0, 3])
+    assert [jax.random.key_data(k).tolist() for k in engine] == [jax.random.key_data(k).tolist() for k in by_hand]
+    # An auxiliary stream on the same path is the same key; a different name is not.
+    same = blocks.stream(11, "threefry2x32", "sweep", 20, 3)
+    other = blocks.stream(11, "threefry2x32", "sweep2", 20, 3)
+    assert jax.random.key_data(same).tolist() == jax.random.key_data(engine[1]).tolist()
+    assert jax.random.key_data(other).tolist() != jax.random.key_data(engine[1]).tolist()
 
 
 def test_shard_blocks_partition_the_blocks():
     for n_shards in (1, 2, 3, 7):
-        ranges = [ensemble.shard_blocks(20, n_shards, s) for s in range(n_shards)]
+        ranges = [blocks.shard_blocks(20, n_shards, s) for s in range(n_shards)]
         assert [b for r in ranges for b in r] == list(range(20))
     with pytest.raises(ValueError, match="shard 3 outside"):
-        ensemble.shard_blocks(20, 3, 3)
+        blocks.shard_blocks(20, 3, 3)
 
 
 def test_sampling_rejects_uneven_blocks():
@@ -40,10 +56,10 @@ def test_correlators_are_byte_identical_for_any_sharding():
     def merged(n_shards):
         shards = []
         for s in range(n_shards):
-            blocks = ensemble.shard_blocks(12, n_shards, s)
-            shards.append(datasets.shard_dataset(run(spec, x, widths, plan, blocks), widths, blocks, plan.block_size))
-        blocks = datasets.merge_shards(shards, 12)
-        return datasets.correlator_dataset(blocks, spec, x, background_chunks=4)
+            shard = blocks.shard_blocks(12, n_shards, s)
+            shards.append(datasets.shard_dataset(run(spec, x, widths, plan, shard), widths, shard, plan.block_size))
+        merged_blocks = datasets.merge_shards(shards, 12)
+        return datasets.correlator_dataset(merged_blocks, spec, x, background_chunks=4)
 
     one, five = merged(1), merged(5)
     for name in one.data_vars:
@@ -61,7 +77,7 @@ def test_moments_are_float64_and_match_a_numpy_forward_pass():
     spec = networks.NetworkSpec("gauss", 2, d_out=2, sw=1.1, sb=0.7)
     x = inputs.paper_inputs("gauss", 2)
     plan = Sampling(seed=3, n_networks=64, n_blocks=2, batch_elements=10**6)
-    key = ensemble.block_key(ensemble.root_key(5), "numpy", 7, 0)
+    key = blocks.block_keys(5, "philox4x32", "numpy", 7, [0])[0]
     got = ensemble.block_means(spec, x, 7, plan, [key], orders=(2, 4))
     assert got[4][0].dtype == np.float64
     # Reference: the same parameters, forward pass and products in numpy.

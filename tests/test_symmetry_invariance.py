@@ -14,11 +14,10 @@ X1 = np.array([[-0.5], [0.0], [0.5]])
 
 def sampled(spec, width, sampling, name):
     """The networks of each block, regenerated with the engine's keys (one batch per block)."""
-    root = ensemble.root_key(sampling.seed, sampling.prng)
     size = blocks.block_size(sampling.n_networks, sampling.n_blocks)
     out = []
     for b in range(sampling.n_blocks):
-        key = jax.random.fold_in(ensemble.block_key(root, name, width, b), 0)
+        key = jax.random.fold_in(sampling.block_keys(name, width, [b])[0], 0)
         out.append([np.asarray(p, dtype=np.float64) for p in networks.sample_params(spec, width, size, key=key)])
     return out
 

@@ -1,8 +1,10 @@
 """Keyed streaming of per-network statistics into block means (the unit of error bars).
 
-The engine under every ensemble (``nnqft.ensemble``, ``nnqft.fieldtheory``): block b of an experiment has the key
-``ensemble.block_key(root, name, width, b)`` and its batch j the key ``fold_in(block_key, j)``;
-the last batch is padded and masked, so each statistic compiles once and a block's value does
+The engine under every ensemble (``nnqft.ensemble``, ``nnqft.fieldtheory``, ``nnqft.symmetry``). It owns
+every random stream: ``stream(seed, prng, *path)`` folds the stable id of each name (and each integer)
+of the path into the root key, so block b of an experiment has the key ``stream(seed, prng, name, width, b)``
+and its batch j the key ``fold_in(block_key, j)``; auxiliary streams (transforms, input points) are other
+paths of the same tree. No other module derives keys from the seed. The last batch is padded and masked, so each statistic compiles once and a block's value does
 not depend on the batch size used to compute it in any other way than floating-point summation
 order. Block means of any pytree of per-network statistics feed ``estimators.jackknife`` or
 ``estimators.mean_and_stderr``.
@@ -14,15 +16,49 @@ import functools
 import logging
 import math
 import time
+import zlib
 from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft import ensemble
-
 log = logging.getLogger(__name__)
+
+
+def stable_id(name: str) -> int:
+    """A process-independent 31-bit integer for a name (Python's hash() is salted per process)."""
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+def root_key(seed: int, prng: str = "philox4x32"):
+    return jax.random.key(seed, impl=prng)
+
+
+def fold_path(key, *path):
+    """Fold each part of ``path`` into ``key``: names by their stable id, integers as they are."""
+    for part in path:
+        key = jax.random.fold_in(key, stable_id(part) if isinstance(part, str) else int(part))
+    return key
+
+
+def stream(seed: int, prng: str, *path):
+    """The key of the stream at ``path`` under the root key of ``seed``, e.g. (name, width, block)."""
+    return fold_path(root_key(seed, prng), *path)
+
+
+def block_keys(seed: int, prng: str, name: str, width: int, blocks) -> list:
+    """Keys of the given blocks of experiment ``name`` at one width: seed -> name -> width -> block."""
+    root = fold_path(root_key(seed, prng), name, width)
+    return [jax.random.fold_in(root, b) for b in blocks]
+
+
+def shard_blocks(n_blocks: int, n_shards: int, shard: int) -> range:
+    """The contiguous block range of one shard (shards differ in size by at most one block)."""
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard {shard} outside 0..{n_shards - 1}")
+    edges = np.linspace(0, n_blocks, n_shards + 1).round().astype(int)
+    return range(edges[shard], edges[shard + 1])
 
 
 def block_size(n_networks: int, n_blocks: int) -> int:
@@ -58,6 +94,14 @@ class Sampling:
         the batches of a block as equal as possible (the padded tail stays below one network per batch)."""
         budget = max(1, min(self.block_size, self.batch_elements // max(1, elements_per_network)))
         return math.ceil(self.block_size / math.ceil(self.block_size / budget))
+
+    def stream(self, *path):
+        """An auxiliary stream of this experiment's seed (transforms, random inputs, checks)."""
+        return stream(self.seed, self.prng, *path)
+
+    def block_keys(self, name: str, width: int, blocks=None) -> list:
+        """Keys of the given blocks (default: all) of experiment ``name`` at one width."""
+        return block_keys(self.seed, self.prng, name, width, range(self.n_blocks) if blocks is None else blocks)
 
     def run(self, per_network, name: str, width: int, elements_per_network: int):
         """Block means of ``per_network`` statistics over the whole ensemble (see ``run``)."""
@@ -104,8 +148,7 @@ def run(per_network, *, seed: int, name: str, width: int, n_networks: int, n_blo
         batch: int, prng: str = "philox4x32"):
     """Block means of an experiment: keys from (seed, name, width, block) as in the ensembles."""
     size = block_size(n_networks, n_blocks)
-    root = ensemble.root_key(seed, prng)
-    keys = [ensemble.block_key(root, name, width, b) for b in range(n_blocks)]
+    keys = block_keys(seed, prng, name, width, range(n_blocks))
     start = time.perf_counter()
     means = block_means(per_network, keys, size, batch)
     log.info("%s N=%d: %d networks in %.1f s", name, width, n_networks, time.perf_counter() - start)

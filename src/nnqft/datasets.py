@@ -105,6 +105,13 @@ def correlator_dataset(blocks: xr.Dataset, spec: NetworkSpec, x: np.ndarray, bac
     return ds
 
 
+def network_spec(ds: xr.Dataset) -> NetworkSpec:
+    """The parameter law a correlator dataset was generated with (from its attributes), so theory
+    computed downstream always describes the networks that were measured."""
+    a = ds.attrs
+    return NetworkSpec(str(a["activation"]), int(a["d_in"]), int(a["d_out"]), sw=float(a["sw"]), sb=float(a["sb"]))
+
+
 def exact_dataset(exact: dict, widths, x: np.ndarray) -> xr.Dataset:
     """Wrap ``exact.exact_correlators`` output as G{n}_exact, G{n}_connected_exact (width, t{n})."""
     data = {}

@@ -27,7 +27,7 @@ import xarray as xr
 from scipy import linalg, stats
 from sklearn.covariance import ledoit_wolf
 
-from nnqft import correlators, datasets, ensemble, exact, feynman
+from nnqft import correlators, datasets, ensemble, exact, feynman, inputs
 from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 
@@ -74,6 +74,17 @@ def shrunk_covariance(block_values: np.ndarray) -> np.ndarray:
 def exact_values(spec: NetworkSpec, x: np.ndarray, width: int) -> xr.Dataset:
     """The exact correlators of one width (``datasets.exact_dataset``)."""
     return datasets.exact_dataset(exact.exact_correlators(spec, x, [width]), [width], x)
+
+
+def ensemble_name(activation: str, split: str) -> str:
+    """Stable name of an EFT ensemble: split "train", "test" or "replicate<r>" (further independent
+    train ensembles). Distinct names key distinct random streams, hence independent networks."""
+    return f"eft/{activation}/{split}"
+
+
+def split_inputs(activation: str, split: str, train_factor: float) -> np.ndarray:
+    """The inputs of an EFT ensemble: replicates are measured on the train inputs."""
+    return inputs.fit_inputs(activation, "train" if split.startswith("replicate") else split, train_factor)
 
 
 def fit_dataset(spec: NetworkSpec, x: np.ndarray, width: int, sampling: Sampling, name: str,

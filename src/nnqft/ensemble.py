@@ -3,8 +3,9 @@
 Design
 ------
 * The unit of randomness is the **block**: ``n_networks / n_blocks`` networks of one width.
-  Its key is ``fold_in(fold_in(fold_in(root, ensemble_id), width), block)``, so a block's
-  value never depends on which shard (Snakemake job) computes it or how many shards there are.
+  Its key is ``blocks.block_keys``' seed -> ensemble name -> width -> block, so a block's value
+  never depends on which shard (Snakemake job, ``blocks.shard_blocks``) computes it or how many
+  shards there are.
 * A block is generated in vectorised **batches** whose size is set by a memory budget
   (``batch_elements``), never by the ensemble size; batch j of a block uses ``fold_in(block_key, j)``.
   The last batch is padded and masked, so each width compiles once.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import zlib
 
 import jax
 import jax.numpy as jnp
@@ -32,19 +32,9 @@ from nnqft.networks import NetworkSpec
 log = logging.getLogger(__name__)
 
 
-def stable_id(name: str) -> int:
-    """A process-independent 31-bit integer for a name (Python's hash() is salted per process)."""
-    return zlib.crc32(name.encode()) & 0x7FFFFFFF
-
-
-def root_key(seed: int, prng: str = "philox4x32"):
-    return jax.random.key(seed, impl=prng)
-
-
-def block_key(root, ensemble: str, width: int, block: int):
-    """The key of one block: seed -> ensemble name -> width -> block index, all by fold_in."""
-    k = jax.random.fold_in(root, stable_id(ensemble))
-    return jax.random.fold_in(jax.random.fold_in(k, width), block)
+def sweep_name(activation: str, d_in: int) -> str:
+    """Stable name of P1's width sweep of one (activation, d_in); it keys the sweep's random streams."""
+    return f"deviation/{activation}/d{d_in}"
 
 
 def footprint(spec: NetworkSpec, width: int, n_points: int, orders) -> int:
@@ -96,25 +86,16 @@ def block_means(spec: NetworkSpec, x, width: int, sampling: blocks.Sampling, key
     return blocks.block_means(per_network, keys, sampling.block_size, batch)
 
 
-def shard_blocks(n_blocks: int, n_shards: int, shard: int) -> range:
-    """The contiguous block range of one shard (shards differ in size by at most one block)."""
-    if not 0 <= shard < n_shards:
-        raise ValueError(f"shard {shard} outside 0..{n_shards - 1}")
-    edges = np.linspace(0, n_blocks, n_shards + 1).round().astype(int)
-    return range(edges[shard], edges[shard + 1])
-
-
 def run_shard(spec: NetworkSpec, x, widths, sampling: blocks.Sampling, *, ensemble: str, blocks: range,
               orders=(2, 4, 6)):
     """Block means for every width over the given blocks (keys from ``sampling.seed``).
 
     Returns {n: (plain, rb)} with arrays (len(widths), len(blocks), d_out, T_n).
     """
-    root = root_key(sampling.seed, sampling.prng)
     per_width = []
     for width in widths:
         start = time.perf_counter()
-        keys = [block_key(root, ensemble, width, b) for b in blocks]
+        keys = sampling.block_keys(ensemble, width, blocks)
         per_width.append(block_means(spec, x, width, sampling, keys, orders))
         elapsed = time.perf_counter() - start
         n_net = len(blocks) * sampling.block_size

@@ -12,7 +12,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from nnqft.rg import SLOPE_STDERR_FLOOR, local_slopes  # noqa: E402
 
 ESTIMATOR_STYLE = {
     "plain": dict(color="C0", marker="o", label="Monte Carlo"),
@@ -202,7 +201,7 @@ def eft_replicates_figure(replicates: pd.DataFrame, summary: pd.DataFrame, fits:
     return fig
 
 
-def rg_figure(couplings: pd.DataFrame, slopes: pd.DataFrame):
+def rg_figure(couplings: pd.DataFrame, slopes: pd.DataFrame, local_slopes: pd.DataFrame):
     """Top: |lambda(Lambda)| log-log per activation and d_in, with the straight line through all
     cutoffs and P1's slope -d_in. Bottom: the local slope beta / lambda minus the kernel-degree
     prediction, approaching 0 as Lambda grows, and the extrapolated exponent at the right edge."""
@@ -221,7 +220,7 @@ def rg_figure(couplings: pd.DataFrame, slopes: pd.DataFrame):
             mid = np.mean(np.log10(lam))
             top.plot(logc, mid + fit["range_slope"] * (logc - logc.mean()), color=f"C{k}", lw=1)
             top.plot(logc, mid - d_in * (logc - logc.mean()), color=f"C{k}", lw=0.8, ls=":")
-            local = local_slopes(grp)
+            local = local_slopes[(local_slopes["activation"] == name) & (local_slopes["d_in"] == d_in)]
             bottom.plot(local["cutoff"], local["local_slope"] - fit["predicted_slope"], marker=".", color=f"C{k}",
                         label=f"$d_{{in}}$={d_in} (prediction {fit['predicted_slope']:g}, P1 {-d_in})")
             bottom.errorbar(2 * grp["cutoff"].max() * 1.3**k, fit["asymptotic_slope"] - fit["predicted_slope"],
@@ -232,7 +231,8 @@ def rg_figure(couplings: pd.DataFrame, slopes: pd.DataFrame):
         top.legend(fontsize=6)
         bottom.axhline(0, color="k", lw=0.6)
         bottom.set_xscale("log")
-        bottom.set_yscale("symlog", linthresh=SLOPE_STDERR_FLOOR)
+        # Linear within the smallest stated error of an exponent: differences below it are not resolved.
+        bottom.set_yscale("symlog", linthresh=float(slopes["asymptotic_slope_stderr"].min()))
         bottom.set_xlabel(r"$\Lambda$ (squares: extrapolated $\Lambda \to \infty$)")
         bottom.set_ylabel(r"$d \log|\lambda| / d \log \Lambda$ $-$ prediction")
         bottom.legend(fontsize=6)

@@ -1,9 +1,30 @@
 # Config validation (once, before any job) and the helpers that give rules their params.
+from pathlib import Path
+
 import nnqft.config
+import nnqft.params
 from nnqft.networks import ACTIVATIONS
 
 # Raises nnqft.config.ConfigError naming the bad key; fills schema defaults.
 nnqft.config.validate(config)
+
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def settings_of(rule_name):
+    """The params function of a rule: the part of the config its script reads (nnqft.params.RULE_KEYS),
+    so that Snakemake reruns the rule exactly when that part changes."""
+
+    def settings(wildcards):
+        return nnqft.params.settings(config, rule_name, dict(wildcards.items()))
+
+    settings.__name__ = f"{rule_name}_settings"
+    return settings
+
+
+def code_of(script):
+    """Digest of the nnqft modules a script imports: an edit of the library reruns the rules that run it."""
+    return nnqft.params.code_digest(str(SCRIPTS / f"{script}.py"))
 
 DEVIATION = config["deviation"]
 
@@ -56,8 +77,3 @@ def shard_files(wildcards):
         d_in=wildcards.d_in,
         shard=range(DEVIATION["shards"]),
     )
-
-
-def ensemble_name(wildcards):
-    """Stable name of a width sweep; it seeds the sweep's random streams via fold_in."""
-    return f"deviation/{wildcards.activation}/d{wildcards.d_in}"

@@ -1,4 +1,19 @@
 # P1's deviation experiments: m_n = |G - G_GP| / G_GP against width, and its log-log slopes.
+DEVIATION_CATEGORY = "P1: finite-width deviations"
+
+
+def deviation_figure_outputs():
+    """One report figure per (activation, d_in), named by that pair, all drawn by one job."""
+    return {
+        f"{activation}_d{d_in}": report(
+            f"results/figures/deviation_{activation}_d{d_in}.png",
+            caption="../report/deviation_figure.rst",
+            category=DEVIATION_CATEGORY,
+            subcategory=activation,
+        )
+        for activation in DEVIATION["activations"]
+        for d_in in DEVIATION["d_in"]
+    }
 
 
 rule deviation_tables:
@@ -8,30 +23,29 @@ rule deviation_tables:
         deviation=report(
             "results/tables/deviation.csv",
             caption="../report/deviation_table.rst",
-            category="P1: finite-width deviations",
+            category=DEVIATION_CATEGORY,
         ),
         slopes=report(
             "results/tables/deviation_slopes.csv",
             caption="../report/deviation_slopes.rst",
-            category="P1: finite-width deviations",
+            category=DEVIATION_CATEGORY,
         ),
+    params:
+        code=code_of("deviation_tables"),
     log:
         "logs/deviation_tables.log",
     script:
         "../scripts/deviation_tables.py"
 
 
-rule deviation_figure:
+rule deviation_figures:
     input:
         "results/tables/deviation.csv",
     output:
-        report(
-            "results/figures/deviation_{activation}_d{d_in}.png",
-            caption="../report/deviation_figure.rst",
-            category="P1: finite-width deviations",
-            subcategory="{activation}",
-        ),
+        **deviation_figure_outputs(),
+    params:
+        code=code_of("deviation_figures"),
     log:
-        "logs/deviation_figure_{activation}_d{d_in}.log",
+        "logs/deviation_figures.log",
     script:
-        "../scripts/deviation_figure.py"
+        "../scripts/deviation_figures.py"

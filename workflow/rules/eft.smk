@@ -1,14 +1,14 @@
-# P1's Wilsonian EFT (science.md sec. 4-6; issue 4): coupling fits on train inputs verified on
+# P1's Wilsonian EFT (docs/physics.md sec. 4-6): coupling fits on train inputs verified on
 # test inputs and independent networks, running couplings over the cutoff, six-point prediction.
-# Ensembles are separate (cached) rules; the Feynman-rule integrals take seconds and are computed
-# where they are used; tables and figures are cheap.
+# Ensembles (fit, test and replicate) are separate cached jobs of one rule; the Feynman-rule integrals
+# take milliseconds to seconds and are computed where they are used; tables and figures are cheap.
 
 EFT = config["eft"]
 EFT_CATEGORY = "P1: EFT couplings"
 
 
 wildcard_constraints:
-    split="train|test",
+    split=r"train|test|replicate\d+",
 
 
 def eft_targets():
@@ -29,36 +29,27 @@ def eft_datasets(split):
     return expand("results/correlators/eft_{activation}_{split}.nc", activation=EFT["activations"], split=split)
 
 
+def eft_replicate_datasets():
+    """EFT["replicates"] further train ensembles per activation, activation-major."""
+    return expand(
+        "results/correlators/eft_{activation}_replicate{r}.nc",
+        activation=EFT["activations"],
+        r=range(EFT["replicates"]),
+    )
+
+
 def rg_datasets():
     return expand(
         "results/correlators/{activation}_d{d_in}.nc", activation=EFT["rg"]["activations"], d_in=DEVIATION["d_in"]
     )
 
 
-def _eft_part(*keys):
-    """A params function with the EFT keys (and machine settings) a rule depends on, so that editing
-    one of them reruns exactly the rules that use it."""
-
-    def settings(wildcards):
-        machine = {key: config.get(key) for key in ("seed", "prng", "sampling_dtype", "batch_elements", "architectures")}
-        return dict(machine, **{key: EFT[key] for key in keys})
-
-    settings.__name__ = "eft_settings_" + "_".join(keys)
-    return settings
-
-
-eft_ensemble_settings = _eft_part("widths", "train_factor", "n_networks", "n_blocks")
-eft_fit_settings = _eft_part("propagator", "cutoffs")
-rg_settings = _eft_part("propagator", "rg")
-eft_replicate_settings = _eft_part("activations", "widths", "train_factor", "n_networks", "n_blocks", "propagator",
-                                   "cutoffs", "replicates")
-
-
 rule eft_ensemble:
     output:
         "results/correlators/eft_{activation}_{split}.nc",
     params:
-        settings=eft_ensemble_settings,
+        settings=settings_of("eft_ensemble"),
+        code=code_of("eft_ensemble"),
     log:
         "logs/eft/ensemble_{activation}_{split}.log",
     benchmark:
@@ -75,7 +66,8 @@ rule eft_fits:
         fits=report("results/tables/eft_fits.csv", caption="../report/eft_fits_table.rst", category=EFT_CATEGORY),
         predictions="results/tables/eft_predictions.csv",
     params:
-        settings=eft_fit_settings,
+        settings=settings_of("eft_fits"),
+        code=code_of("eft_fits"),
     log:
         "logs/eft/fits.log",
     script:
@@ -84,19 +76,17 @@ rule eft_fits:
 
 rule eft_replicates:
     input:
-        fits="results/tables/eft_fits.csv",
+        eft_replicate_datasets(),
     output:
         table="results/tables/eft_replicates.csv",
         summary=report(
             "results/tables/eft_replicates_summary.csv", caption="../report/eft_replicates.rst", category=EFT_CATEGORY
         ),
-        figure=report("results/figures/eft_replicates.png", caption="../report/eft_replicates.rst", category=EFT_CATEGORY),
     params:
-        settings=eft_replicate_settings,
+        settings=settings_of("eft_replicates"),
+        code=code_of("eft_replicates"),
     log:
         "logs/eft/replicates.log",
-    benchmark:
-        "benchmarks/eft/replicates.tsv"
     script:
         "../scripts/eft_replicates.py"
 
@@ -111,7 +101,7 @@ rule six_point:
             "results/tables/six_pt_summary.csv", caption="../report/six_pt_summary.rst", category=EFT_CATEGORY
         ),
     params:
-        settings=eft_fit_settings,
+        code=code_of("six_point"),
     log:
         "logs/eft/six_point.log",
     script:
@@ -124,8 +114,10 @@ rule rg_running:
     output:
         couplings="results/tables/rg_couplings.csv",
         slopes=report("results/tables/rg_slopes.csv", caption="../report/rg_slopes_table.rst", category=EFT_CATEGORY),
+        local_slopes="results/tables/rg_local_slopes.csv",
     params:
-        settings=rg_settings,
+        settings=settings_of("rg_running"),
+        code=code_of("rg_running"),
     log:
         "logs/eft/rg_running.log",
     script:
@@ -139,10 +131,18 @@ rule eft_figures:
         rg_couplings="results/tables/rg_couplings.csv",
         rg_slopes="results/tables/rg_slopes.csv",
         six_pt="results/tables/six_pt.csv",
+        replicates="results/tables/eft_replicates.csv",
+        replicates_summary="results/tables/eft_replicates_summary.csv",
+        rg_local_slopes="results/tables/rg_local_slopes.csv",
     output:
         fits=report("results/figures/eft_fits.png", caption="../report/eft_fits_figure.rst", category=EFT_CATEGORY),
         rg=report("results/figures/rg_running.png", caption="../report/rg_figure.rst", category=EFT_CATEGORY),
         six_pt=report("results/figures/six_pt.png", caption="../report/six_pt_figure.rst", category=EFT_CATEGORY),
+        replicates=report(
+            "results/figures/eft_replicates.png", caption="../report/eft_replicates.rst", category=EFT_CATEGORY
+        ),
+    params:
+        code=code_of("eft_figures"),
     log:
         "logs/eft/figures.log",
     script:

@@ -5,7 +5,8 @@ rule ensemble_shard:
     output:
         "results/ensembles/{activation}_d{d_in}/shard{shard}.nc",
     params:
-        ensemble=ensemble_name,
+        settings=settings_of("ensemble_shard"),
+        code=code_of("ensemble_shard"),
     log:
         "logs/ensembles/{activation}_d{d_in}_shard{shard}.log",
     benchmark:
@@ -20,6 +21,9 @@ rule correlators:
         exact="results/exact/{activation}_d{d_in}.nc",
     output:
         "results/correlators/{activation}_d{d_in}.nc",
+    params:
+        settings=settings_of("correlators"),
+        code=code_of("correlators"),
     log:
         "logs/correlators/{activation}_d{d_in}.log",
     script:

@@ -1,4 +1,4 @@
-# P3: field theories built from networks (science.md sec. 7; issue 5). Cos-net free scalar,
+# P3: field theories built from networks (docs/physics.md sec. 7). Cos-net free scalar,
 # phi^4 by deforming the parameter density, cluster decomposition, quartic vertices from
 # connected correlators, Osterwalder-Schrader checks. Expensive ensemble rules write tables;
 # cheap figure rules read them, so restyling a figure never reruns an ensemble.
@@ -34,18 +34,6 @@ def fieldtheory_targets():
     return fieldtheory_tables() + fieldtheory_figures()
 
 
-def fieldtheory_settings(part):
-    """A params function giving one experiment's config (and the seed), so that editing it reruns the rule."""
-
-    def settings(wildcards):
-        ft = config["fieldtheory"]
-        shared = {key: ft[key] for key in ("mass", "parametrisation", "n_blocks")}
-        return dict(shared, seed=config["seed"], prng=config.get("prng"), **{part: ft[part]})
-
-    settings.__name__ = f"fieldtheory_settings_{part}"
-    return settings
-
-
 rule fieldtheory_all:
     # `snakemake fieldtheory_all` runs this stage alone.
     input:
@@ -75,7 +63,8 @@ rule fieldtheory_propagator:
             category=FIELDTHEORY_CATEGORY,
         ),
     params:
-        settings=fieldtheory_settings("propagator"),
+        settings=settings_of("fieldtheory_propagator"),
+        code=code_of("fieldtheory_propagator"),
     log:
         "logs/fieldtheory/propagator.log",
     benchmark:
@@ -97,7 +86,8 @@ rule fieldtheory_phi4:
             category=FIELDTHEORY_CATEGORY,
         ),
     params:
-        settings=fieldtheory_settings("phi4"),
+        settings=settings_of("fieldtheory_phi4"),
+        code=code_of("fieldtheory_phi4"),
     log:
         "logs/fieldtheory/phi4.log",
     benchmark:
@@ -115,7 +105,8 @@ rule fieldtheory_cluster:
         ),
         curves="results/fieldtheory/cluster_curves.csv",
     params:
-        settings=fieldtheory_settings("cluster"),
+        settings=settings_of("fieldtheory_cluster"),
+        code=code_of("fieldtheory_cluster"),
     log:
         "logs/fieldtheory/cluster.log",
     benchmark:
@@ -142,7 +133,8 @@ rule fieldtheory_action:
             category=FIELDTHEORY_CATEGORY,
         ),
     params:
-        settings=fieldtheory_settings("action"),
+        settings=settings_of("fieldtheory_action"),
+        code=code_of("fieldtheory_action"),
     log:
         "logs/fieldtheory/action.log",
     benchmark:
@@ -159,7 +151,8 @@ rule fieldtheory_os:
             category=FIELDTHEORY_CATEGORY,
         ),
     params:
-        settings=fieldtheory_settings("os"),
+        settings=settings_of("fieldtheory_os"),
+        code=code_of("fieldtheory_os"),
     log:
         "logs/fieldtheory/os.log",
     benchmark:
@@ -168,82 +161,49 @@ rule fieldtheory_os:
         "../scripts/fieldtheory_os.py"
 
 
-rule fieldtheory_figure_propagator:
+rule fieldtheory_figures:
     input:
         propagator="results/tables/cosnet_propagator.csv",
         connected4="results/tables/cosnet_connected4.csv",
         variance="results/tables/cosnet_variance.csv",
+        phi4="results/tables/phi4_first_order.csv",
+        phi4_ess="results/tables/phi4_ess.csv",
+        plateaus="results/tables/cluster_decomposition.csv",
+        curves="results/fieldtheory/cluster_curves.csv",
+        vertex="results/tables/action_vertex.csv",
+        vertex_summary="results/tables/action_summary.csv",
+        conditioning="results/tables/action_conditioning.csv",
+        os="results/tables/os_checks.csv",
     output:
-        report(
+        propagator=report(
             "results/figures/cosnet_propagator.png",
             caption="../report/fieldtheory_propagator_figure.rst",
             category=FIELDTHEORY_CATEGORY,
         ),
-    log:
-        "logs/fieldtheory/figure_propagator.log",
-    script:
-        "../scripts/fieldtheory_figure_propagator.py"
-
-
-rule fieldtheory_figure_phi4:
-    input:
-        table="results/tables/phi4_first_order.csv",
-        ess="results/tables/phi4_ess.csv",
-    output:
-        report(
+        phi4=report(
             "results/figures/phi4_first_order.png",
             caption="../report/fieldtheory_phi4_figure.rst",
             category=FIELDTHEORY_CATEGORY,
         ),
-    log:
-        "logs/fieldtheory/figure_phi4.log",
-    script:
-        "../scripts/fieldtheory_figure_phi4.py"
-
-
-rule fieldtheory_figure_cluster:
-    input:
-        plateaus="results/tables/cluster_decomposition.csv",
-        curves="results/fieldtheory/cluster_curves.csv",
-    output:
-        report(
+        cluster=report(
             "results/figures/cluster_decomposition.png",
             caption="../report/fieldtheory_cluster_figure.rst",
             category=FIELDTHEORY_CATEGORY,
         ),
-    log:
-        "logs/fieldtheory/figure_cluster.log",
-    script:
-        "../scripts/fieldtheory_figure_cluster.py"
-
-
-rule fieldtheory_figure_action:
-    input:
-        vertex="results/tables/action_vertex.csv",
-        summary="results/tables/action_summary.csv",
-        conditioning="results/tables/action_conditioning.csv",
-    output:
-        report(
+        action=report(
             "results/figures/action_vertex.png",
             caption="../report/fieldtheory_action_figure.rst",
             category=FIELDTHEORY_CATEGORY,
         ),
-    log:
-        "logs/fieldtheory/figure_action.log",
-    script:
-        "../scripts/fieldtheory_figure_action.py"
-
-
-rule fieldtheory_figure_os:
-    input:
-        "results/tables/os_checks.csv",
-    output:
-        report(
+        os=report(
             "results/figures/os_checks.png",
             caption="../report/fieldtheory_os_figure.rst",
             category=FIELDTHEORY_CATEGORY,
         ),
+    params:
+        settings=settings_of("fieldtheory_figures"),
+        code=code_of("fieldtheory_figures"),
     log:
-        "logs/fieldtheory/figure_os.log",
+        "logs/fieldtheory/figures.log",
     script:
-        "../scripts/fieldtheory_figure_os.py"
+        "../scripts/fieldtheory_figures.py"

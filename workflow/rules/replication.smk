@@ -1,4 +1,4 @@
-# The replication verdict of every testable claim (issue 4 item 5): one table, first in the report.
+# The replication verdict of every testable claim : one table, first in the report.
 import nnqft.replication
 
 
@@ -16,6 +16,8 @@ rule replication_summary:
             caption="../report/replication_summary.rst",
             category="0. Replication summary",
         ),
+    params:
+        code=code_of("replication_summary"),
     log:
         "logs/replication_summary.log",
     script:

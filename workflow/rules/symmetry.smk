@@ -1,4 +1,4 @@
-# P2: symmetry via duality (science.md sec. 8; issue 6). Invariance of correlators under output
+# P2: symmetry via duality (docs/physics.md sec. 8). Invariance of correlators under output
 # rotations, input rotations and translations, with positive controls and their detection power;
 # symmetry breaking during training. Ensemble and training rules write tables; cheap figure rules
 # read them, so restyling a figure never reruns an ensemble.
@@ -23,33 +23,6 @@ def symmetry_targets():
     ]
 
 
-def _machine():
-    return {key: config.get(key) for key in ("seed", "prng", "sampling_dtype", "batch_elements", "architectures")}
-
-
-def symmetry_settings(wildcards):
-    """The config an invariance suite depends on, so that editing it reruns the suite."""
-    sym = config["symmetry"]
-    shared = {key: sym[key] for key in ("widths", "n_networks", "n_blocks", "n_transforms", "random_contrasts",
-                                        "detection_sigma", "ks_alpha", "controls")}
-    return dict(shared, **_machine(), **{wildcards.part: sym[wildcards.part]})
-
-
-def symmetry_power_settings(wildcards):
-    sym = config["symmetry"]
-    keys = ("n_blocks", "n_transforms", "random_contrasts", "detection_sigma", "controls", "power", "output_rotation", "input_rotation")
-    return dict({key: sym[key] for key in keys}, **_machine())
-
-
-def symmetry_training_settings(wildcards):
-    return dict(config["symmetry"]["training"], **_machine())
-
-
-def symmetry_thresholds(wildcards):
-    sym = config["symmetry"]
-    return {"detection_sigma": sym["detection_sigma"], "ks_alpha": sym["ks_alpha"]}
-
-
 rule symmetry_all:
     # `snakemake symmetry_all` runs this stage alone.
     input:
@@ -61,7 +34,8 @@ rule symmetry_invariance:
         table="results/symmetry/invariance_{part}.csv",
         zscores="results/symmetry/zscores_{part}.csv",
     params:
-        settings=symmetry_settings,
+        settings=settings_of("symmetry_invariance"),
+        code=code_of("symmetry_invariance"),
     log:
         "logs/symmetry/invariance_{part}.log",
     benchmark:
@@ -81,6 +55,8 @@ rule symmetry_invariance_table:
             category=SYMMETRY_CATEGORY,
         ),
         zscores="results/symmetry/zscores.csv",
+    params:
+        code=code_of("symmetry_table"),
     log:
         "logs/symmetry/invariance_table.log",
     script:
@@ -95,32 +71,14 @@ rule symmetry_power:
             category=SYMMETRY_CATEGORY,
         ),
     params:
-        settings=symmetry_power_settings,
+        settings=settings_of("symmetry_power"),
+        code=code_of("symmetry_power"),
     log:
         "logs/symmetry/power.log",
     benchmark:
         "benchmarks/symmetry/power.tsv"
     script:
         "../scripts/symmetry_power.py"
-
-
-rule symmetry_invariance_figure:
-    input:
-        table="results/tables/symmetry_invariance.csv",
-        zscores="results/symmetry/zscores.csv",
-        power="results/tables/symmetry_power.csv",
-    output:
-        report(
-            "results/figures/symmetry_invariance.png",
-            caption="../report/symmetry_invariance_figure.rst",
-            category=SYMMETRY_CATEGORY,
-        ),
-    params:
-        thresholds=symmetry_thresholds,
-    log:
-        "logs/symmetry/invariance_figure.log",
-    script:
-        "../scripts/symmetry_figure_invariance.py"
 
 
 rule symmetry_training:
@@ -137,7 +95,8 @@ rule symmetry_training:
             category=SYMMETRY_CATEGORY,
         ),
     params:
-        settings=symmetry_training_settings,
+        settings=settings_of("symmetry_training"),
+        code=code_of("symmetry_training"),
     log:
         "logs/symmetry/training.log",
     benchmark:
@@ -146,16 +105,27 @@ rule symmetry_training:
         "../scripts/symmetry_training.py"
 
 
-rule symmetry_training_figure:
+rule symmetry_figures:
     input:
-        "results/tables/symmetry_training.csv",
+        table="results/tables/symmetry_invariance.csv",
+        zscores="results/symmetry/zscores.csv",
+        power="results/tables/symmetry_power.csv",
+        training="results/tables/symmetry_training.csv",
     output:
-        report(
+        invariance=report(
+            "results/figures/symmetry_invariance.png",
+            caption="../report/symmetry_invariance_figure.rst",
+            category=SYMMETRY_CATEGORY,
+        ),
+        training=report(
             "results/figures/symmetry_training.png",
             caption="../report/symmetry_training_figure.rst",
             category=SYMMETRY_CATEGORY,
         ),
+    params:
+        settings=settings_of("symmetry_figures"),
+        code=code_of("symmetry_figures"),
     log:
-        "logs/symmetry/training_figure.log",
+        "logs/symmetry/figures.log",
     script:
-        "../scripts/symmetry_figure_training.py"
+        "../scripts/symmetry_figures.py"

@@ -5,6 +5,9 @@
 rule exact_correlators:
     output:
         "results/exact/{activation}_d{d_in}.nc",
+    params:
+        settings=settings_of("exact_correlators"),
+        code=code_of("exact_correlators"),
     log:
         "logs/exact/{activation}_d{d_in}.log",
     benchmark:
@@ -28,6 +31,8 @@ rule exact_agreement:
             category="P3: exact finite-width correlators",
         ),
         zscores="results/tables/exact_zscores.csv",
+    params:
+        code=code_of("exact_agreement"),
     log:
         "logs/exact_agreement.log",
     script:
@@ -43,6 +48,8 @@ rule estimator_variance:
             caption="../report/estimator_variance.rst",
             category="P3: exact finite-width correlators",
         ),
+    params:
+        code=code_of("estimator_variance"),
     log:
         "logs/estimator_variance.log",
     benchmark:
@@ -55,6 +62,7 @@ rule exact_figures:
     input:
         zscores="results/tables/exact_zscores.csv",
         scaling="results/tables/cumulant_scaling.csv",
+        independence="results/tables/broken_independence.csv",
     output:
         zscores=report(
             "results/figures/exact_vs_ensemble.png",
@@ -66,6 +74,13 @@ rule exact_figures:
             caption="../report/cumulant_scaling_figure.rst",
             category="P3: exact finite-width correlators",
         ),
+        independence=report(
+            "results/figures/broken_independence.png",
+            caption="../report/broken_independence_figure.rst",
+            category="P3: exact finite-width correlators",
+        ),
+    params:
+        code=code_of("exact_figures"),
     log:
         "logs/exact_figures.log",
     script:
@@ -79,24 +94,12 @@ rule broken_independence:
             caption="../report/broken_independence_table.rst",
             category="P3: exact finite-width correlators",
         ),
+    params:
+        settings=settings_of("broken_independence"),
+        code=code_of("broken_independence"),
     log:
         "logs/broken_independence.log",
     benchmark:
         "benchmarks/broken_independence.tsv"
     script:
         "../scripts/broken_independence.py"
-
-
-rule broken_independence_figure:
-    input:
-        "results/tables/broken_independence.csv",
-    output:
-        report(
-            "results/figures/broken_independence.png",
-            caption="../report/broken_independence_figure.rst",
-            category="P3: exact finite-width correlators",
-        ),
-    log:
-        "logs/broken_independence_figure.log",
-    script:
-        "../scripts/broken_independence_figure.py"

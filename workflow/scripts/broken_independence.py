@@ -5,7 +5,7 @@ import dataclasses
 from nnqft import config, datasets, ensemble, independence, inputs, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 ind = cfg["independence"]
 spec = config.network_spec(cfg, ind["activation"], ind["d_in"])
 x = inputs.paper_inputs(ind["activation"], ind["d_in"])

@@ -3,7 +3,7 @@
 from nnqft import config, datasets, inputs, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 wc = snakemake.wildcards  # noqa: F821
 dev = cfg["deviation"]
 d_in = int(wc.d_in)

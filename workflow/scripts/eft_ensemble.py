@@ -1,16 +1,16 @@
-"""One ensemble of P1's EFT fits: one width, the train or test inputs, its own random streams."""
+"""One ensemble of P1's EFT fits: one width, the train or test inputs (or a further train replicate),
+its own random streams."""
 
-from nnqft import config, eft, inputs, io, runlog
+from nnqft import config, eft, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 wc = snakemake.wildcards  # noqa: F821
 settings = cfg["eft"]
 width = settings["widths"][wc.activation]
 spec = config.network_spec(cfg, wc.activation, 1)
-x = inputs.fit_inputs(wc.activation, wc.split, settings["train_factor"])
-# Train and test differ in the ensemble name, hence in every random stream: independent networks.
-name = f"eft/{wc.activation}/{wc.split}"
+x = eft.split_inputs(wc.activation, wc.split, settings["train_factor"])
+name = eft.ensemble_name(wc.activation, wc.split)
 log.info("%s: %d networks of width %d on inputs %s", name, settings["n_networks"], width, x.ravel().tolist())
 sampling = config.sampling(cfg, settings["n_networks"], settings["n_blocks"])
 ds = eft.fit_dataset(spec, x, width, sampling, name)

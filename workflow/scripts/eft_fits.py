@@ -3,16 +3,16 @@
 import numpy as np
 import pandas as pd
 
-from nnqft import config, correlators, eft, feynman, io, runlog
+from nnqft import correlators, datasets, eft, feynman, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 inp = snakemake.input  # noqa: F821
 rows, predictions = [], []
 for train_path, test_path in zip(inp.train, inp.test):
     data = {"train": io.read_netcdf(train_path), "test": io.read_netcdf(test_path)}
     activation = data["train"].attrs["activation"]
-    spec = config.network_spec(cfg, activation, 1)
+    spec = datasets.network_spec(data["train"])
     width, cutoff = int(data["train"]["width"].values[0]), cfg["eft"]["cutoffs"][activation]
     # Feynman-rule integrals at the fit cutoff (milliseconds in d_in = 1).
     vertices = {split: feynman.vertex_integrals(spec, ds["x"].values, [cutoff], propagator=cfg["eft"]["propagator"],

@@ -1,4 +1,4 @@
-"""Actions from connected correlators (issue 5.4): the quartic vertex of the lattice phi^4
+"""Actions from connected correlators : the quartic vertex of the lattice phi^4
 deformation and of a finite-N cos-net on sites of spacing h = f pi / Lambda, and conditioning."""
 
 import numpy as np
@@ -8,7 +8,7 @@ from nnqft import io, runlog
 from nnqft.fieldtheory import experiments, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 out = snakemake.output  # noqa: F821
 a = cfg["fieldtheory"]["action"]
 sampling = settings.sampling(cfg, "action")

@@ -1,4 +1,4 @@
-"""Cluster decomposition (issue 5.3): G4_c(x1, x2, x3 + L, x4 + L) against L for finite-N
+"""Cluster decomposition : G4_c(x1, x2, x3 + L, x4 + L) against L for finite-N
 cos-nets, the N -> infinity Gaussian theory and the phi^4 deformation; plateau table."""
 
 import numpy as np
@@ -8,7 +8,7 @@ from nnqft import io, runlog
 from nnqft.fieldtheory import experiments, locality, phi4, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 out = snakemake.output  # noqa: F821
 c = cfg["fieldtheory"]["cluster"]
 sep = np.asarray(c["separations"], dtype=float)

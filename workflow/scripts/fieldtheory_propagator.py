@@ -1,4 +1,4 @@
-"""Cos-net free scalar (issue 5.1): G2 vs the exact cutoff propagator, finite-N G4_c vs the exact
+"""Cos-net free scalar : G2 vs the exact cutoff propagator, finite-N G4_c vs the exact
 parameter-space value, and the per-network variance of the 2-pt estimators, both parametrisations."""
 
 import pandas as pd
@@ -7,7 +7,7 @@ from nnqft import io, runlog
 from nnqft.fieldtheory import experiments, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 out = snakemake.output  # noqa: F821
 p = cfg["fieldtheory"]["propagator"]
 sampling = settings.sampling(cfg, "propagator")

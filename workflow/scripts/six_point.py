@@ -2,10 +2,9 @@
 
 import pandas as pd
 
-from nnqft import config, correlators, eft, feynman, io, runlog
+from nnqft import correlators, datasets, eft, feynman, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
 inp = snakemake.input  # noqa: F821
 fits = pd.read_csv(inp.fits)
 tables, summaries = [], []
@@ -13,7 +12,7 @@ for test_path in inp.test:
     ds = io.read_netcdf(test_path)
     activation, width = ds.attrs["activation"], int(ds["width"].values[0])
     m1 = fits[(fits["activation"] == activation) & (fits["model"] == "M1")].iloc[0]
-    vertices = feynman.vertex_integrals(config.network_spec(cfg, activation, 1), ds["x"].values, [m1["cutoff"]],
+    vertices = feynman.vertex_integrals(datasets.network_spec(ds), ds["x"].values, [m1["cutoff"]],
                                         propagator=m1["propagator"], orders=(4,)).isel(cutoff=0)
     measured, _ = eft.observed_deviation(ds, 6, width)
     gp_kernel = correlators.symmetric_matrix(ds["G2_gp"].values, ds.sizes["point"])

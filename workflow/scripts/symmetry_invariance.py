@@ -4,7 +4,7 @@ from nnqft import inputs, io, runlog
 from nnqft.symmetry import invariance, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 sym = cfg["symmetry"]
 part = snakemake.wildcards.part  # noqa: F821
 plan = settings.plan(cfg)

@@ -6,7 +6,7 @@ from nnqft import io, runlog
 from nnqft.symmetry import settings, training
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.config  # noqa: F821
+cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 data = settings.training_data(cfg)
 setup, grid = settings.training_setup(cfg), settings.training_grid(cfg)
 log.info("%s: %d train / %d test, d_in = %d; %d runs", data.name, len(data.x_train), len(data.x_test), data.d_in,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nnqft import correlators, ensemble, estimators
+from nnqft import correlators, estimators
 from nnqft.blocks import Sampling
 from nnqft.fieldtheory import action, cosnet, locality, os_checks, phi4
 
@@ -85,6 +85,13 @@ def variance_ratios(variance: pd.DataFrame, correlation_length: float) -> pd.Dat
 
 # ---------------------------------------------------------------------------------------------
 # 2. phi^4 by reweighting: first-order checks and effective sample size
+
+
+def phi4_quadrature_error(net: cosnet.CosNet, quad: phi4.Quadrature, fine: phi4.Quadrature, sampling: Sampling,
+                          n: int = 64) -> float:
+    """Largest relative error of int_V phi^4 on ``quad`` against the finer rule, over n networks of
+    the stream "fieldtheory/phi4/quadrature_check" (d)."""
+    return phi4.quadrature_error(net, quad, fine, n, key=sampling.stream("fieldtheory/phi4/quadrature_check", net.d))
 
 
 def phi4_check(net: cosnet.CosNet, quad: phi4.Quadrature, points, couplings, sampling: Sampling):
@@ -270,13 +277,26 @@ def action_cosnet(net: cosnet.CosNet, spacing: float, n_sites: int, sampling: Sa
 # 5. Osterwalder-Schrader checks
 
 
+def os_points(d: int, n_points: int, reflection_times, sampling: Sampling):
+    """The seeded inputs of the OS checks: n_points in [-1, 1]^d for the invariance tests, and one
+    point per reflection time t > 0 on the time axis with random transverse offsets in [-1, 1]."""
+    points = os_checks.uniform_points(n_points, d, key=sampling.stream(f"fieldtheory/os/points/d{d}", 0, 0))
+    times = np.asarray(reflection_times, dtype=np.float64)
+    reflection = np.zeros((len(times), d))
+    reflection[:, 0] = times
+    if d > 1:
+        key = sampling.stream(f"fieldtheory/os/reflection_points/d{d}", 0, 0)
+        reflection[:, 1:] = os_checks.uniform_points(len(times), d - 1, key=key)
+    return points, reflection
+
+
 def euclidean_invariance(net: cosnet.CosNet, points, n_transforms: int, sampling: Sampling,
                          translation_scale: float = 1.0) -> pd.DataFrame:
     """z-scores of G2 and G4 (Rao-Blackwell) at Haar-random O(d) images and translations of
     the points against the originals, on the same networks."""
     points = np.asarray(points, dtype=np.float64)
     p = len(points)
-    key = ensemble.block_key(ensemble.root_key(sampling.seed, sampling.prng), f"fieldtheory/os/transforms/d{net.d}", 0, 0)
+    key = sampling.stream(f"fieldtheory/os/transforms/d{net.d}", 0, 0)
     rot, shift = os_checks.euclidean_transforms(net.d, n_transforms, key=key, translation_scale=translation_scale)
     x = os_checks.transformed_sets(points, rot, shift)
     tuples = {"g2": os_checks.set_tuples(p, n_transforms + 1, 2), "g4": os_checks.set_tuples(p, n_transforms + 1, 4)}

@@ -30,6 +30,11 @@ def euclidean_transforms(d: int, n: int, *, key, translation_scale: float = 1.0)
     return rot, shift
 
 
+def uniform_points(n: int, d: int, *, key) -> np.ndarray:
+    """n points uniform in the cube [-1, 1]^d (float64), shape (n, d)."""
+    return np.asarray(jax.random.uniform(key, (n, d), minval=-1.0, maxval=1.0))
+
+
 def transformed_sets(x, rotations, shifts):
     """The original points and each transformed copy, stacked: ((n + 1) P, d)."""
     x = np.asarray(x, dtype=np.float64)

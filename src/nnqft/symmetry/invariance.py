@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from nnqft import correlators, ensemble, exact, networks
+from nnqft import correlators, exact, networks
 from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 from nnqft.symmetry import components, groups, whitening
@@ -48,14 +48,6 @@ class Whitening:
     n_random: int = 2
     detection_sigma: float = 5.0
     ks_alpha: float = 0.01
-
-
-def stream(seed: int, prng: str, *names, width: int | None = None):
-    """Key of a named auxiliary stream (transforms, contrast weights): fold_in of stable ids."""
-    key = ensemble.root_key(seed, prng)
-    for name in names:
-        key = jax.random.fold_in(key, ensemble.stable_id(name))
-    return key if width is None else jax.random.fold_in(key, width)
 
 
 # ---------------------------------------------------------------- per-network statistics
@@ -248,13 +240,13 @@ def output_rotation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten
             raise ValueError(f"the mean-on-rows control needs 1 <= k <= d_out = {d_out}, got k = {k}")
         spec = dataclasses.replace(spec, mean_w1=(float(mu),) * k + (0.0,) * (d_out - k))
     key_root = (f"{name_prefix}/{spec.activation}/d{d_out}",)
-    rotations = groups.haar_rotations(d_out, n_transforms, key=stream(sampling.seed, sampling.prng, *key_root, "transforms"))
+    rotations = groups.haar_rotations(d_out, n_transforms, key=sampling.stream(*key_root, "transforms"))
     g = mixed_blocks(spec, x, width, sampling, _ensemble_name(key_root[0], case, mu, k))
     diffs = {n: output_rotation_differences(g[n], rotations, d_out, p, n) for n in ORDERS}
     group_sets = {n: list(components.diagonal_groups(d_out, p, n)) for n in ORDERS}
     meta = _meta("output_rotation", f"SO({d_out})", spec.activation, "d_out", d_out, width, case, mu, k,
                  "invariance", sampling, n_transforms, "consistent" if case == "invariant" else "detected")
-    return rows_for(diffs, group_sets, whiten, stream(sampling.seed, sampling.prng, *key_root, "contrasts"), meta)
+    return rows_for(diffs, group_sets, whiten, sampling.stream(*key_root, "contrasts"), meta)
 
 
 def input_rotation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten: Whitening, *,
@@ -263,7 +255,7 @@ def input_rotation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten:
     or "anisotropic_w0" (the control: W0's column of input axis 0 scaled by 1 + ``mu``)."""
     d_in = spec.d_in
     key_root = (f"{name_prefix}/d{d_in}",)
-    rotations = groups.haar_rotations(d_in, n_transforms, key=stream(sampling.seed, sampling.prng, *key_root, "transforms"))
+    rotations = groups.haar_rotations(d_in, n_transforms, key=sampling.stream(*key_root, "transforms"))
     x = np.asarray(x, dtype=np.float64)
     images = np.einsum("kij,pj->kpi", rotations, x)
     scale = groups.anisotropy(d_in, mu) if case != "invariant" else None
@@ -271,7 +263,7 @@ def input_rotation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten:
     group_sets = {n: [np.arange(len(correlators.multisets(len(x), n)))] for n in ORDERS}
     meta = _meta("input_rotation", f"SO({d_in})", spec.activation, "d_in", d_in, width, case, mu, 0,
                  "invariance", sampling, n_transforms, "consistent" if case == "invariant" else "detected")
-    return rows_for(diffs, group_sets, whiten, stream(sampling.seed, sampling.prng, *key_root, "contrasts"), meta)
+    return rows_for(diffs, group_sets, whiten, sampling.stream(*key_root, "contrasts"), meta)
 
 
 def translation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten: Whitening, *,
@@ -280,13 +272,13 @@ def translation(spec: NetworkSpec, x, width: int, sampling: Sampling, whiten: Wh
     differences (4-pt: only approximately invariant at finite width), with the exact breaking."""
     d_in = spec.d_in
     key_root = (f"{name_prefix}/d{d_in}",)
-    shifts = groups.gaussian_translations(d_in, n_transforms, scale, key=stream(sampling.seed, sampling.prng, *key_root, "transforms"))
+    shifts = groups.gaussian_translations(d_in, n_transforms, scale, key=sampling.stream(*key_root, "transforms"))
     x = np.asarray(x, dtype=np.float64)
     images = x[None] + shifts[:, None, :]
     diffs = transform_blocks(spec, x, images, width, sampling, f"{name_prefix}/{spec.activation}/d{d_in}/invariant")
     exact_diffs = exact_transform_differences(spec, x, images, width)
     group_sets = {n: [np.arange(len(correlators.multisets(len(x), n)))] for n in ORDERS}
-    key = stream(sampling.seed, sampling.prng, *key_root, "contrasts")
+    key = sampling.stream(*key_root, "contrasts")
     rows, zlong = [], []
     for reference in ("invariance", "exact"):
         meta = _meta("translation", f"R^{d_in}", spec.activation, "d_in", d_in, width, "invariant", 0.0, 0,

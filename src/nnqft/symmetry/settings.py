@@ -10,7 +10,8 @@ from nnqft import config as nnqft_config
 from nnqft.config import ConfigError
 from nnqft.symmetry import imagedata
 from nnqft.blocks import Sampling
-from nnqft.symmetry.invariance import Plan, Whitening, stream
+from nnqft.blocks import stream
+from nnqft.symmetry.invariance import Plan, Whitening
 from nnqft.symmetry.training import Grid, Setup
 
 SECTION = "symmetry"

@@ -1,0 +1,117 @@
+"""The settings channel: every config key reaches the jobs that read it as params, and every library
+edit reaches the jobs that import it (nnqft.params)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nnqft import config, params
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "workflow" / "scripts"
+RULES = ROOT / "workflow" / "rules"
+
+
+def schema_leaves(schema: dict, prefix: str = "") -> list[str]:
+    """Dotted paths of every configurable value of the schema (objects are walked, the rest are leaves)."""
+    if "properties" in schema:
+        return [leaf for name, sub in schema["properties"].items()
+                for leaf in schema_leaves(sub, f"{prefix}{name}.")]
+    names = schema.get("propertyNames", {}).get("enum")
+    if names and isinstance(schema.get("additionalProperties"), dict):  # a mapping keyed by, e.g., activation
+        return [leaf for name in names for leaf in schema_leaves(schema["additionalProperties"], f"{prefix}{name}.")]
+    return [prefix.rstrip(".")]
+
+
+def wildcard_values(cfg: dict) -> dict:
+    return {"activation": sorted(cfg["architectures"]) + ["erf", "gauss", "relu"],
+            "part": ["output_rotation", "input_rotation", "translation"],
+            "d_in": ["1"], "shard": ["0"], "split": ["train"]}
+
+
+def covered_paths(cfg: dict) -> set[str]:
+    """Every config path some rule reads, over every value of its wildcards."""
+    paths = set()
+    for rule, templates in params.RULE_KEYS.items():
+        for template in templates:
+            names = re.findall(r"{(\w+)}", template)
+            values = wildcard_values(cfg)
+            options = [template]
+            for name in names:
+                options = [o.replace("{" + name + "}", v) for o in options for v in values[name]]
+            for option in options:
+                paths.add(params._fill(option, cfg, {}))
+    return paths
+
+
+def test_every_schema_key_reaches_a_job_or_shapes_the_dag():
+    schema = yaml.safe_load(config.SCHEMA_PATH.read_text())
+    cfg = config.load(ROOT / "config" / "config.yaml")
+    covered = covered_paths(cfg) | set(params.STRUCTURE_KEYS)
+    unread = [leaf for leaf in schema_leaves(schema)
+              if not any(leaf == p or leaf.startswith(p + ".") for p in covered)]
+    assert not unread, f"config keys no rule passes to its job (edits would not rerun anything): {unread}"
+
+
+def test_settings_hold_exactly_the_declared_keys_with_wildcards_filled():
+    cfg = config.load(ROOT / "config" / "ci.yaml")
+    got = params.settings(cfg, "ensemble_shard", {"activation": "relu", "d_in": "1", "shard": "0"})
+    assert got["architectures"] == {"relu": cfg["architectures"]["relu"]}  # not erf's or gauss's scales
+    assert got["deviation"] == {k: cfg["deviation"][k] for k in ("widths", "n_networks", "n_blocks", "shards")}
+    assert set(got) == {"seed", "prng", "sampling_dtype", "batch_elements", "deviation", "architectures"}
+    # A config path in braces resolves through the config (the independence stage's activation).
+    ind = params.settings(cfg, "broken_independence")
+    assert set(ind["architectures"]) == {cfg["independence"]["activation"]}
+    assert params.settings(cfg, "deviation_tables") == {}
+
+
+def test_scripts_read_the_config_only_through_their_params():
+    offenders = [p.name for p in SCRIPTS.glob("*.py") if "snakemake.config" in p.read_text()]
+    assert not offenders
+
+
+def test_every_script_rule_passes_its_code_digest_and_declared_settings():
+    text = "\n".join(p.read_text() for p in RULES.glob("*.smk"))
+    for rule in re.split(r"\n(?=rule )", text)[1:]:
+        name = rule.split(":")[0].removeprefix("rule ").strip()
+        script = re.search(r'script:\s*"\.\./scripts/(\w+)\.py"', rule)
+        if script is None:
+            continue
+        assert f'code=code_of("{script.group(1)}")' in rule, name
+        settings = re.search(r'settings=settings_of\("(\w+)"\)', rule)
+        if settings:
+            assert settings.group(1) == name and name in params.RULE_KEYS, name
+        else:
+            assert name not in params.RULE_KEYS, f"{name} declares config keys but does not pass them"
+    for rule in params.RULE_KEYS:
+        assert f'settings=settings_of("{rule}")' in text, rule
+
+
+def test_library_modules_follow_imports_transitively():
+    mods = params.library_modules(str(SCRIPTS / "eft_fits.py"))
+    # eft_fits imports eft, which imports ensemble, which imports networks and blocks.
+    assert {"nnqft", "nnqft.eft", "nnqft.ensemble", "nnqft.networks", "nnqft.blocks", "nnqft.io"} <= set(mods)
+    figures = params.library_modules(str(SCRIPTS / "deviation_figures.py"))
+    assert "nnqft.plots" in figures and "nnqft.ensemble" not in figures
+
+
+def test_code_digest_changes_with_an_imported_module_only(tmp_path, monkeypatch):
+    package = tmp_path / "nnqft"
+    shutil.copytree(params.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(params, "PACKAGE_DIR", package)
+    fits, figures = str(SCRIPTS / "eft_fits.py"), str(SCRIPTS / "deviation_figures.py")
+
+    def digests():
+        params.library_modules.cache_clear()
+        params.code_digest.cache_clear()
+        return params.code_digest(fits), params.code_digest(figures)
+
+    before = digests()
+    (package / "feynman.py").write_text((package / "feynman.py").read_text() + "\n# edited\n")
+    after = digests()
+    assert after[0] != before[0] and after[1] == before[1]
+    params.library_modules.cache_clear()
+    params.code_digest.cache_clear()
