@@ -94,7 +94,7 @@ def test_moments_are_float64_and_match_a_numpy_forward_pass():
 
 @pytest.mark.slow
 def test_relu_ray_m4_is_five_over_n():
-    """ReLU, sb = 0, inputs on a ray: every element of m_4 equals 5/N (science.md sec. 3)."""
+    """ReLU, sb = 0, inputs on a ray: every element of m_4 equals 5/N (docs/physics.md sec. 3)."""
     widths = [2, 5, 20, 100]
     plan = Sampling(seed=3, n_networks=40_000, n_blocks=40)
     res = run(RELU, RELU_X, widths, plan, range(40))

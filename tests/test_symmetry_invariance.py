@@ -62,7 +62,7 @@ def test_transform_blocks_match_numpy_and_vanish_for_the_identity():
 
 def test_exact_translation_breaking_has_the_closed_form():
     """Gauss-net: G2 is translation invariant at every width; the single-neuron 4th moment that
-    makes the connected 4-pt carries exp(sw^2 (2 a . sum_s x_s + 4 |a|^2) / d_in) (science.md sec. 3)."""
+    makes the connected 4-pt carries exp(sw^2 (2 a . sum_s x_s + 4 |a|^2) / d_in) (docs/physics.md sec. 3)."""
     spec = NetworkSpec("gauss", 2, sw=1.3, sb=0.7)
     x = np.array([[0.0, 0.0], [0.3, -0.2], [-0.4, 0.1]])
     a = np.array([0.2, -0.1])

@@ -69,6 +69,11 @@ def test_slopes_table_and_report(ci_run_dir):
         assert name in html, name
 
 
+def test_report_landing_page_has_no_rst_errors(ci_run_dir):
+    # docutils reports broken markup as "System Message" blocks inside the page.
+    assert "System Message" not in (ci_run_dir / "report.html").read_text()
+
+
 def test_eft_stage_tables(ci_run_dir):
     tables = ci_run_dir / "results/tables"
     fits = pd.read_csv(tables / "eft_fits.csv")

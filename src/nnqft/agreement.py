@@ -1,4 +1,4 @@
-"""Ensemble estimates against exact parameter-space values (science.md sec. 3, P3).
+"""Ensemble estimates against exact parameter-space values (docs/physics.md sec. 3, P3).
 
 Two views of a correlator dataset that carries ``G{n}_exact``:
 

@@ -11,7 +11,7 @@ What is measured (Erf-net, d_in = d_out = 1, sw = sb = 1, P1's six inputs, momen
   shape, and the bench first runs a warm-up of two one-batch blocks with the same batch shape; its
   time ("warm-up s") is reported separately and is not in the rate. Padded (masked) rows of the last batch of each
   block are computed but only valid networks are counted.
-* ``naive``: the design of the authors' ``create_networks`` + ``n_point`` (science.md sec. 9,
+* ``naive``: the design of the authors' ``create_networks`` + ``n_point`` (docs/physics.md sec. 9,
   defect 5) with numpy/scipy in place of torch: one network per Python-loop iteration (its
   parameters drawn with numpy in float32, a forward pass with ``scipy.special.erf``), outputs
   appended with ``np.concatenate`` (the quadratic ``torch.cat`` growth is kept, but at the capped
@@ -29,7 +29,7 @@ Feynman-rule integrals (``python -m nnqft.bench --integrals``, a separate benchm
 cases above do not run): the integral workload of the default config with ``feynman.vertex_integrals``
 (all five integrals, orders 4 and 6, propagator K - sb^2), timed in this process:
 (a) RG, per activation erf/relu/gauss and d_in = 1, 2, 3 on P1's inputs, the 21 cutoffs 7 ... 1e5
-of science.md sec. 5; (b) fits, d_in = 1, P1's six test inputs and the train inputs
+of docs/physics.md sec. 5; (b) fits, d_in = 1, P1's six test inputs and the train inputs
 (sqrt(2)/2 x test), at the fit cutoff (Gauss inf, Erf and ReLU 100).
 
 Memory: every case runs in a fresh subprocess. "peak MiB" is that process's peak RSS
@@ -183,7 +183,7 @@ def _integral_spec(act: str, d_in: int) -> networks.NetworkSpec:
 
 
 def fit_inputs(act: str) -> dict[str, np.ndarray]:
-    """P1's fit protocol (science.md sec. 4): test 0.01 x {0.2..1.2} (Gauss, Erf) or {0.2..1.2}
+    """P1's fit protocol (docs/physics.md sec. 4): test 0.01 x {0.2..1.2} (Gauss, Erf) or {0.2..1.2}
     (ReLU), train = sqrt(2)/2 x test."""
     test = np.arange(1, 7)[:, None] * 0.2 * (1.0 if act == "relu" else 0.01)
     return {"train": np.sqrt(2) / 2 * test, "test": test}

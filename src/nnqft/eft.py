@@ -1,6 +1,6 @@
 """P1's Wilsonian EFT of the finite-width output distribution: coupling fits and predictions.
 
-To first order in the couplings (science.md sec. 4) the 4-pt deviation from the GP is linear in
+To first order in the couplings (docs/physics.md sec. 4) the 4-pt deviation from the GP is linear in
 them, Delta G4 = sum_c g_c X_c, with design columns X_c the Feynman-rule integrals of
 ``nnqft.feynman`` per unit coupling. Models (nested):
 

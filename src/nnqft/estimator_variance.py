@@ -1,14 +1,14 @@
 """Exact per-network variances of the plain and the Rao-Blackwell correlator estimators.
 
 The ensemble engine estimates G^(n)(t) = E[f(x_a1) ... f(x_an)] on an index multiset t by the
-average over networks of one of two per-network values (science.md sec. 2):
+average over networks of one of two per-network values (docs/physics.md sec. 2):
 
 * plain:          X = prod_j f(x_aj);
 * Rao-Blackwell:  Y = E[X | hidden layer] = Wick_n(Kh)(t), the sum over the (n-1)!! perfect
   matchings of products of the network's empirical kernel Kh = sb^2 + (sw^2/N) sum_i h_i h_i^T.
 
 Both have mean G^(n)(t). Their *true* variances follow exactly from parameter space, like the
-correlators themselves (science.md sec. 3): given the hidden layer f is Gaussian with
+correlators themselves (docs/physics.md sec. 3): given the hidden layer f is Gaussian with
 covariance Kh, so E[X^2 | hidden] = Wick_2n(Kh) on the doubled tuple (a_1, a_1, ..., a_n, a_n)
 (Isserlis), and
 

@@ -1,4 +1,4 @@
-"""Exact finite-width correlators by parameter-space duality (science.md sec. 3; P3).
+"""Exact finite-width correlators by parameter-space duality (docs/physics.md sec. 3; P3).
 
 For f(x) = W1 . h(W0 x + b0) + b1 with zero-mean parameters, each output unit is a sum of N
 i.i.d. neuron terms u_i = w_i h_i(x) (w ~ N(0, sw^2)) scaled by N^{-1/2}, plus the bias b1.

@@ -1,4 +1,4 @@
-"""Feynman-rule integrals of P1's Wilsonian EFT over the cutoff box (science.md sec. 4-6).
+"""Feynman-rule integrals of P1's Wilsonian EFT over the cutoff box (docs/physics.md sec. 4-6).
 
 To first order in the couplings of ``S = S_GP + int d^d y [lambda(y) f^4 + kappa f^6]`` (plus
 P1's non-local ``lambda_NL int int f(y)^2 f(z)^2``), every diagram is a product of external
@@ -454,7 +454,7 @@ def _g6_tables(n_points: int):
 
 
 def lambda_term_g4(I4):
-    """Delta G4 per unit lambda: -24 I4 (science.md sec. 4)."""
+    """Delta G4 per unit lambda: -24 I4 (docs/physics.md sec. 4)."""
     return -24 * I4
 
 

@@ -1,4 +1,4 @@
-"""The input sets of P1's code (science.md sec. 1), by activation and d_in."""
+"""The input sets of P1's code (docs/physics.md sec. 1), by activation and d_in."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def paper_inputs(activation: str, d_in: int) -> np.ndarray:
     return _SETS[activation](d_in).astype(np.float64)
 
 
-# P1's EFT fits (science.md sec. 4): six points on a line, scaled to each activation's regime.
+# P1's EFT fits (docs/physics.md sec. 4): six points on a line, scaled to each activation's regime.
 _FIT_BASE = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.2])
 _FIT_SCALE = {"erf": 0.01, "gauss": 0.01, "relu": 1.0}
 SPLITS = ("train", "test")

@@ -30,7 +30,8 @@ def _git_revision() -> str:
 
 
 def provenance(config: dict, rule: str) -> dict:
-    """Attributes that make a dataset traceable: config snapshot, seed, versions, git, rule."""
+    """Attributes that make a dataset traceable: the config part its rule read (``nnqft.params``), the
+    seed where it has one, versions, git, rule."""
     versions = {}
     for pkg in _PACKAGES:
         try:
@@ -39,11 +40,12 @@ def provenance(config: dict, rule: str) -> dict:
             versions[pkg] = "absent"
     return {
         "config": yaml.safe_dump(config, sort_keys=True),
-        "seed": int(config["seed"]),
         "package_versions": ", ".join(f"{k}={v}" for k, v in versions.items()),
         "git_revision": _git_revision(),
         "rule": rule,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        # Only outputs of random streams have a seed (exact values do not depend on it).
+        **({"seed": int(config["seed"])} if "seed" in config else {}),
     }
 
 

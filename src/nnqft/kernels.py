@@ -1,7 +1,7 @@
 """Gaussian-process kernels K(x, x') = sb^2 + sw^2 E[h(z) h(z')] of the infinite-width limit.
 
 (z, z') is the zero-mean Gaussian pre-activation pair with covariance q(x, x') =
-sb^2 + sw^2 x.x'/d_in. Closed forms for the registered activations (science.md sec. 1);
+sb^2 + sw^2 x.x'/d_in. Closed forms for the registered activations (docs/physics.md sec. 1);
 any other activation falls back to Gauss-Hermite quadrature of the same expectation.
 """
 

@@ -1,4 +1,4 @@
-"""Single-hidden-layer networks: the parameter law and the forward pass (science.md sec. 1).
+"""Single-hidden-layer networks: the parameter law and the forward pass (docs/physics.md sec. 1).
 
     f(x) = W1 . h(W0 x + b0) + b1,   W0 ~ N(mu0, sw^2/d_in), b0 ~ N(0, sb^2),
                                       W1 ~ N(mu1, sw^2/N),    b1 ~ N(0, sb^2).
@@ -40,7 +40,7 @@ def _relu(z, q):
 
 def _gauss(z, q):
     # exp(z) / exp(q(x,x)) with q(x,x) = sb^2 + sw^2 |x|^2 / d_in: the exact normaliser for any
-    # d_in, sw, sb (the authors' code hard-codes sw = sb = 1; science.md sec. 9, defect 2).
+    # d_in, sw, sb (the authors' code hard-codes sw = sb = 1; docs/physics.md sec. 9, defect 2).
     return jnp.exp(z - q)
 
 

@@ -38,7 +38,7 @@ _SYMMETRY_ENSEMBLE = ("symmetry.widths", "symmetry.n_networks", "symmetry.n_bloc
 RULE_KEYS: dict[str, tuple[str, ...]] = {
     "ensemble_shard": SAMPLING + _DEVIATION_ENSEMBLE + ("deviation.shards", "architectures.{activation}"),
     "exact_correlators": ("deviation.widths", "architectures.{activation}"),
-    "correlators": ("deviation.n_blocks", "deviation.background_chunks", "architectures.{activation}"),
+    "correlators": ("seed", "deviation.n_blocks", "deviation.background_chunks", "architectures.{activation}"),
     "broken_independence": SAMPLING + ("independence", "architectures.{independence.activation}"),
     "eft_ensemble": SAMPLING + _EFT_ENSEMBLE + ("architectures.{activation}",),
     "eft_fits": ("eft.propagator", "eft.cutoffs"),

@@ -23,7 +23,7 @@ from scipy import stats
 VERDICTS = ("reproduced", "differs", "untestable")
 Z_AGREE = 3.0  # |z| below this: agreement within errors
 # A first-order EFT "predicts" Delta G4 when its test MAPE is below this (P1 quotes far smaller
-# MAPEs, but its fit targets were raw 4-pt tensors, science.md sec. 9 defect 3).
+# MAPEs, but its fit targets were raw 4-pt tensors, docs/physics.md sec. 9 defect 3).
 MAPE_PREDICTS = 10.0
 
 

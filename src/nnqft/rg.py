@@ -1,4 +1,4 @@
-"""Running of the quartic coupling with the cutoff (P1, science.md sec. 5).
+"""Running of the quartic coupling with the cutoff (P1, docs/physics.md sec. 5).
 
 Each cutoff Lambda defines its own constant coupling, the M1 fit lambda(Lambda) to the measured
 Delta G4 with the box integral I_4(Lambda). P1 states beta(lambda) = d lambda / d log Lambda =

@@ -1,5 +1,5 @@
 # P1's deviation experiments: m_n = |G - G_GP| / G_GP against width, and its log-log slopes.
-DEVIATION_CATEGORY = "P1: finite-width deviations"
+DEVIATION_CATEGORY = "P1 - finite-width deviations"
 
 
 def deviation_figure_outputs():

@@ -4,7 +4,7 @@
 # take milliseconds to seconds and are computed where they are used; tables and figures are cheap.
 
 EFT = config["eft"]
-EFT_CATEGORY = "P1: EFT couplings"
+EFT_CATEGORY = "P1 - EFT couplings"
 
 
 wildcard_constraints:

@@ -4,7 +4,7 @@
 # cheap figure rules read them, so restyling a figure never reruns an ensemble.
 # The section's cross-key rules are checked with the rest of the config in common.smk.
 
-FIELDTHEORY_CATEGORY = "P3: field theories from networks"
+FIELDTHEORY_CATEGORY = "P3 - field theories from networks"
 
 
 def fieldtheory_tables():

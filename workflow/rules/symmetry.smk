@@ -4,7 +4,7 @@
 # read them, so restyling a figure never reruns an ensemble.
 # The section's cross-key rules are checked with the rest of the config in common.smk.
 
-SYMMETRY_CATEGORY = "P2: symmetry via duality"
+SYMMETRY_CATEGORY = "P2 - symmetry via duality"
 SYMMETRY_PARTS = ["output_rotation", "input_rotation", "translation"]
 
 

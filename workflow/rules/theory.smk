@@ -23,12 +23,12 @@ rule exact_agreement:
         agreement=report(
             "results/tables/exact_vs_ensemble.csv",
             caption="../report/exact_vs_ensemble.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
         scaling=report(
             "results/tables/cumulant_scaling.csv",
             caption="../report/cumulant_scaling_table.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
         zscores="results/tables/exact_zscores.csv",
     params:
@@ -46,7 +46,7 @@ rule estimator_variance:
         report(
             "results/tables/estimator_variance.csv",
             caption="../report/estimator_variance.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
     params:
         code=code_of("estimator_variance"),
@@ -67,17 +67,17 @@ rule exact_figures:
         zscores=report(
             "results/figures/exact_vs_ensemble.png",
             caption="../report/exact_vs_ensemble_figure.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
         scaling=report(
             "results/figures/cumulant_scaling.png",
             caption="../report/cumulant_scaling_figure.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
         independence=report(
             "results/figures/broken_independence.png",
             caption="../report/broken_independence_figure.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
     params:
         code=code_of("exact_figures"),
@@ -92,7 +92,7 @@ rule broken_independence:
         table=report(
             "results/tables/broken_independence.csv",
             caption="../report/broken_independence_table.rst",
-            category="P3: exact finite-width correlators",
+            category="P3 - exact finite-width correlators",
         ),
     params:
         settings=settings_of("broken_independence"),

@@ -1,4 +1,4 @@
-"""Field theories built from networks (P3, science.md sec. 7).
+"""Field theories built from networks (P3, docs/physics.md sec. 7).
 
 Modules, one concept each:
 

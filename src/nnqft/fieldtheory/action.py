@@ -1,4 +1,4 @@
-"""Actions from connected correlators: the leading quartic vertex (science.md sec. 7).
+"""Actions from connected correlators: the leading quartic vertex (docs/physics.md sec. 7).
 
 On a finite set of sites y_g the Edgeworth-type vertex is the connected 4-pt with an inverse
 propagator on every leg,

@@ -1,4 +1,4 @@
-"""The cos-network free scalar of P3 (science.md sec. 7) and its exact parameter-space theory.
+"""The cos-network free scalar of P3 (docs/physics.md sec. 7) and its exact parameter-space theory.
 
     phi(x) = sum_i a_i h_i(x),   h_i(x) = s(b_i) cos(b_i.x + c_i),   a_i ~ N(0, sa^2 / N),
     c_i ~ U[-pi, pi],  b_i in the ball |b| < Lambda of R^d.
@@ -172,7 +172,7 @@ def field(net: CosNet, params: CosNetParams, x):
 def conditional_kernel(net: CosNet, params: CosNetParams, x):
     """Given (b, c), phi is Gaussian with kernel Kh(x, y) = (sa^2/N) sum_i h_i(x) h_i(y): (n, P, P).
 
-    Its Wick sums are the Rao-Blackwell estimators of the moments (science.md sec. 2).
+    Its Wick sums are the Rao-Blackwell estimators of the moments (docs/physics.md sec. 2).
     """
     h = features(net, params, x)
     return net.sa**2 / net.width * jnp.einsum("nip,niq->npq", h, h)

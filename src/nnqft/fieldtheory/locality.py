@@ -1,4 +1,4 @@
-"""Locality via cluster decomposition (science.md sec. 7).
+"""Locality via cluster decomposition (docs/physics.md sec. 7).
 
 Move two of four points a distance L away: G4_c(x1, x2, x3 + L e, x4 + L e). A local theory's
 connected correlators decay with L; a finite-width cos-net's tends to a non-zero O(1/N)

@@ -1,4 +1,4 @@
-"""phi^4 theory by deforming the parameter density of a cos-net (science.md sec. 7).
+"""phi^4 theory by deforming the parameter density of a cos-net (docs/physics.md sec. 7).
 
     P(theta) -> P(theta) exp(-(lambda/4!) S[phi_theta]) / Z,   S = int_V phi^4 d^dx,
 

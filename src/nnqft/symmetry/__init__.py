@@ -1,4 +1,4 @@
-"""Symmetry via duality (P2, science.md sec. 8).
+"""Symmetry via duality (P2, docs/physics.md sec. 8).
 
 If a transformation of the network's inputs or outputs can be absorbed into parameters whose
 density is invariant, every correlator is invariant. Modules, one concept each:

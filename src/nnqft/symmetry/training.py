@@ -1,4 +1,4 @@
-"""Symmetry breaking during training (P2, Fig. 1; science.md sec. 8).
+"""Symmetry breaking during training (P2, Fig. 1; docs/physics.md sec. 8).
 
 A ReLU network without biases, f(x) = W1 relu(W0 x), starts from the NN-QFT parameter law
 W0 ~ N(0, sw^2/d_in), W1 ~ N(0, sw^2/N), except that the first k rows of W1 have mean mu: this

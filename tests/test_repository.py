@@ -1,0 +1,91 @@
+"""Properties of the code base as a whole: import structure, start-up cost, references to the docs."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from nnqft import params
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "nnqft"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the nnqft modules it imports anywhere (deferred imports inside functions included)."""
+    graph = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        graph[name] = {m for m in params._imported_modules(path.read_text(), package) if m != name}
+    return graph
+
+
+def find_cycle(graph):
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_no_import_cycles_between_modules():
+    graph = import_graph()
+    # A package's __init__ is imported by its own modules implicitly; only explicit imports count.
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+    # The graph is real: the engine is imported by the ensemble, not the other way round.
+    assert "nnqft.blocks" in graph["nnqft.ensemble"] and "nnqft.ensemble" not in graph["nnqft.blocks"]
+
+
+def imported_top_level(statement: str) -> set[str]:
+    """Top-level packages a fresh interpreter imports for a statement (python -X importtime)."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], capture_output=True, text=True,
+                         check=True)
+    return {line.split("|")[-1].strip().split(".")[0] for line in run.stderr.splitlines() if "|" in line}
+
+
+def test_plotting_and_the_package_import_neither_jax_nor_scikit_learn():
+    for statement in ("import nnqft", "import nnqft.plots", "import nnqft.params", "import nnqft.replication"):
+        mods = imported_top_level(statement)
+        assert "jax" not in mods and "sklearn" not in mods, statement
+    assert "jax" in imported_top_level("import nnqft.ensemble")  # the check sees JAX where it is imported
+
+
+def test_jax_runs_in_float64_whichever_is_imported_first():
+    for statement in ("import nnqft, jax.numpy as jnp", "import jax.numpy as jnp, nnqft"):
+        run = subprocess.run([sys.executable, "-c", statement + "; print(jnp.zeros(1).dtype)"], capture_output=True,
+                             text=True, check=True)
+        assert run.stdout.strip() == "float64", statement
+
+
+def test_references_to_the_physics_docs_exist():
+    sections = set(re.findall(r"^## (\d+)\.", (ROOT / "docs" / "physics.md").read_text(), re.M))
+    files = [p for d in ("src", "workflow", "config", "tests") for p in (ROOT / d).rglob("*") if p.is_file()
+             and p.suffix in {".py", ".smk", ".yaml", ".rst", ".md"}] + [ROOT / "README.md"]
+    cited = set()
+    for path in files:
+        text = path.read_text()
+        assert "science" ".md" not in text, path  # the spec's old name, outside the repository
+        for group in re.findall(r"physics\.md,? secs?\. ([\d, -]+\d)", text):
+            for part in re.split(r",\s*", group):
+                lo, _, hi = part.partition("-")
+                cited.update(str(n) for n in range(int(lo), int(hi or lo) + 1))
+    assert cited and cited <= sections, sorted(cited - sections)
