@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test bench clean
+.PHONY: reproduce test bench golden clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,17 @@ reproduce: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+# Record the ci config's outputs as the golden reference of the reproducibility test (tests/golden/);
+# run it only for an intended change of numbers, and say why in the commit.
+GOLDEN_RUN := .cache/golden-run
+golden: $(STAMP)
+	rm -rf $(GOLDEN_RUN) && mkdir -p $(GOLDEN_RUN)
+	cp -r Snakefile workflow config profiles $(GOLDEN_RUN)/
+	cd $(GOLDEN_RUN) && $(CURDIR)/$(BIN)/snakemake --cores all --configfile config/ci.yaml
+	$(BIN)/python -m nnqft.golden write $(GOLDEN_RUN)/results tests/golden
+
 bench: $(STAMP)
 	$(BIN)/python -m nnqft.bench
 
 clean:
-	rm -rf results .snakemake report.html
+	rm -rf results .snakemake .cache report.html

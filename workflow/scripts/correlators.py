@@ -15,4 +15,5 @@ exact = io.read_netcdf(snakemake.input.exact)  # noqa: F821
 ds = datasets.correlator_dataset(blocks, spec, x, dev["background_chunks"], exact=exact)
 ds.attrs.update(io.provenance(cfg, snakemake.rule))  # noqa: F821
 io.write_netcdf(ds, snakemake.output[0])  # noqa: F821
-log.info("wrote %s: widths %s, %d networks per width", snakemake.output[0], dev["widths"], ds.attrs["n_networks"])  # noqa: F821
+log.info("wrote %s: widths %s, %d networks per width", snakemake.output[0], ds["width"].values.tolist(),  # noqa: F821
+         ds.attrs["n_networks"])
