@@ -3,6 +3,9 @@ import nnqft.config
 from nnqft.networks import ACTIVATIONS
 
 # Raises nnqft.config.ConfigError naming the bad key; fills schema defaults.
+# The --configfile files are checked on their own first: merged over config/config.yaml, a
+# missing required key would silently take its default.
+nnqft.config.validate_user_configfiles(workflow.overwrite_configfiles, workflow.config_settings.config)
 nnqft.config.validate(config)
 
 DEVIATION = config["deviation"]
