@@ -310,6 +310,9 @@ class CostEstimate:
     value: int
     seconds: float
     peak_bytes: float
+    widths_key: str = ""  # the config key of the widths (a network wider than the batch budget sets the memory)
+    max_width: int = 0
+    one_network_bytes: float = 0.0
 
 
 def _physical_memory() -> float:
@@ -319,14 +322,15 @@ def _physical_memory() -> float:
         return math.inf
 
 
-def _cost(key, n_networks, widths, points, batch_elements, repeats=1) -> CostEstimate:
+def _cost(key, n_networks, widths, points, batch_elements, repeats=1, widths_key="") -> CostEstimate:
     """n_networks networks at each width, ``repeats`` times, on ``points`` inputs."""
     evals = float(n_networks) * float(repeats) * sum(max(w, MIN_COST_WIDTH) for w in widths) * points
     # One vectorised call holds batch_elements elements, or a single network if that is larger:
     # its parameters (~width x (d_in + 3)) and hidden layer (2 x width x points).
     one_network = max(widths) * (2 * points + 6)
     return CostEstimate(key, int(n_networks), evals / NEURON_EVALS_PER_S,
-                        float(max(batch_elements, one_network)) * BYTES_PER_ELEMENT)
+                        float(max(batch_elements, one_network)) * BYTES_PER_ELEMENT,
+                        widths_key, int(max(widths)), float(one_network) * BYTES_PER_ELEMENT)
 
 
 def estimate_costs(config: dict) -> list[CostEstimate]:
@@ -339,24 +343,28 @@ def estimate_costs(config: dict) -> list[CostEstimate]:
     out = []
     dev = config["deviation"]
     points = sum(len(inputs.paper_inputs(a, d)) for a in dev["activations"] for d in dev["d_in"])
-    out.append(_cost("deviation.n_networks", dev["n_networks"], dev["widths"], points, batch))
+    out.append(_cost("deviation.n_networks", dev["n_networks"], dev["widths"], points, batch,
+                     widths_key="deviation.widths"))
     ind = config["independence"]
     out.append(_cost("independence.n_networks", ind["n_networks"], ind["widths"],
-                     len(inputs.paper_inputs(ind["activation"], ind["d_in"])), batch, repeats=len(ind["eps"])))
+                     len(inputs.paper_inputs(ind["activation"], ind["d_in"])), batch, repeats=len(ind["eps"]),
+                     widths_key="independence.widths"))
     eft = config["eft"]
     if eft.get("activations"):
         widths = [eft["widths"][a] for a in eft["activations"]]
-        out.append(_cost("eft.n_networks", eft["n_networks"], widths, 6, batch, repeats=2 + eft["replicates"]))
+        out.append(_cost("eft.n_networks", eft["n_networks"], widths, 6, batch, repeats=2 + eft["replicates"],
+                         widths_key="eft.widths"))
 
     def walk(node, path):
         if not isinstance(node, dict):
             return
         for key, value in node.items():
             if key in ("n_networks", "phi4_networks") and isinstance(value, int):
-                widths = node.get("phi4_widths" if key == "phi4_networks" else "widths", node.get("width"))
+                name = "phi4_widths" if key == "phi4_networks" else "widths" if "widths" in node else "width"
+                widths = node.get(name)
                 widths = widths if isinstance(widths, list) else [widths] if isinstance(widths, int) else []
                 if widths:
-                    out.append(_cost(f"{path}.{key}", value, widths, 6, batch))
+                    out.append(_cost(f"{path}.{key}", value, widths, 6, batch, widths_key=f"{path}.{name}"))
             walk(value, f"{path}.{key}")
 
     for section in ("fieldtheory", "symmetry"):
@@ -377,13 +385,22 @@ def warn_if_heavy(config: dict, *, max_seconds: float = WARN_SECONDS, memory_byt
     Returns the messages (empty when everything fits)."""
     memory = _physical_memory() if memory_bytes is None else memory_bytes
     messages = []
+    batch_bytes = float(config["batch_elements"]) * BYTES_PER_ELEMENT
+    if batch_bytes > memory:
+        messages.append(f"config key 'batch_elements': {config['batch_elements']} elements need "
+                        f"{batch_bytes / 2**30:.3g} GiB per vectorised call, this machine has {memory / 2**30:.3g} GiB; "
+                        f"reduce it")
     for c in estimate_costs(config):
-        if c.seconds > max_seconds or c.peak_bytes > memory:
+        if c.seconds > max_seconds:
             messages.append(
-                f"config key '{c.key}': {c.value} networks take an estimated {_human_time(c.seconds)} and "
-                f"{c.peak_bytes / 2**30:.3g} GiB at {NEURON_EVALS_PER_S:.3g} networks x width x inputs per second "
-                f"(the 2-core CPU rate, nnqft.config.NEURON_EVALS_PER_S; this machine has "
-                f"{memory / 2**30:.3g} GiB); reduce it, or run on a GPU or cluster")
+                f"config key '{c.key}': {c.value} networks take an estimated {_human_time(c.seconds)} at "
+                f"{NEURON_EVALS_PER_S:.3g} networks x width x inputs per second (the 2-core CPU rate of "
+                f"nnqft.config.NEURON_EVALS_PER_S); reduce it, or run on a GPU or cluster")
+        if c.one_network_bytes > max(memory, batch_bytes):
+            messages.append(
+                f"config key '{c.widths_key}': one network of width {c.max_width} needs "
+                f"{c.one_network_bytes / 2**30:.3g} GiB (its parameters and hidden layer), this machine has "
+                f"{memory / 2**30:.3g} GiB")
     for message in messages:
         warnings.warn(message, ConfigWarning, stacklevel=2)
     return messages
