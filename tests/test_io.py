@@ -78,15 +78,19 @@ def test_write_table_refuses_a_non_finite_column_by_name(tmp_path):
     assert not path.exists() and _leftovers(tmp_path) == []
 
 
-def test_table_allowances_are_explicit_and_of_one_kind(tmp_path):
-    # broken_independence.csv may hold width = inf (the N = infinity rows), but not NaN, and no other column.
-    table = pd.DataFrame(dict(eps=[0.0, 0.5], width=[100.0, np.inf], value=[0.1, 0.2]))
-    io.write_table(table, tmp_path / "broken_independence.csv")
-    assert pd.read_csv(tmp_path / "broken_independence.csv")["width"].iloc[1] == np.inf
-    with pytest.raises(io.NonFiniteError, match=r"column 'width'.*1 NaN.*only inf allowed there"):
-        io.write_table(table.assign(width=[np.nan, np.inf]), tmp_path / "broken_independence.csv")
+def test_table_allowances_are_explicit_of_one_kind_and_in_their_rows(tmp_path):
+    # broken_independence.csv may hold width = inf in the exact rows (the N = infinity limit), nothing else.
+    table = pd.DataFrame(dict(eps=[0.0, 0.5], estimator=["rao_blackwell", "exact"], width=[100.0, np.inf],
+                              value=[0.1, 0.2]))
+    path = tmp_path / "broken_independence.csv"
+    io.write_table(table, path)
+    assert pd.read_csv(path)["width"].iloc[1] == np.inf
+    with pytest.raises(io.NonFiniteError, match=r"column 'width'.*1 NaN.*allowed only as inf in the rows of the exact N"):
+        io.write_table(table.assign(width=[100.0, np.nan]), path)
+    with pytest.raises(io.NonFiniteError, match=r"column 'width'.*1 \+inf"):  # inf in a measured row
+        io.write_table(table.assign(width=[np.inf, np.inf]), path)
     with pytest.raises(io.NonFiniteError, match=r"column 'value'"):
-        io.write_table(table.assign(value=[0.1, np.inf]), tmp_path / "broken_independence.csv")
+        io.write_table(table.assign(value=[0.1, np.inf]), path)
     # The same column in another table is not allowed.
     with pytest.raises(io.NonFiniteError, match=r"column 'width'"):
         io.write_table(table, tmp_path / "deviation.csv")
@@ -96,11 +100,20 @@ def test_table_allowances_are_explicit_and_of_one_kind(tmp_path):
     io.write_table(table, tmp_path / "other2.csv")
 
 
+def test_unidentifiable_couplings_may_be_nan_only_in_their_rows(tmp_path):
+    fits = pd.DataFrame(dict(activation=["erf", "erf"], model=["M1", "M2"], identifiable=[True, False],
+                             cutoff=[100.0, 100.0], lambda0=[0.04, np.nan], lambda2_stderr=[0.0, np.nan]))
+    io.write_table(fits, tmp_path / "eft_fits.csv")
+    with pytest.raises(io.NonFiniteError, match=r"column 'lambda0' .* 1 NaN"):
+        io.write_table(fits.assign(lambda0=[np.nan, np.nan]), tmp_path / "eft_fits.csv")
+
+
 def test_every_table_allowance_gives_kinds_and_a_reason():
     for pattern, columns in io.TABLE_NONFINITE.items():
-        for column, (kinds, why) in columns.items():
+        for column, (kinds, why, *when) in columns.items():
             assert set(kinds.split()) <= {"nan", "inf"} and kinds.split(), (pattern, column)
             assert len(why) > 10, (pattern, column)
+            assert not when or all(isinstance(v, list) for v in when[0].values()), (pattern, column)
     assert io.table_allowances("results/symmetry/invariance_translation.csv")["noise_rel"][0] == "nan"
     assert io.table_allowances("results/tables/deviation.csv") == {}
 
