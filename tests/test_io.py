@@ -113,9 +113,21 @@ def test_every_table_allowance_gives_kinds_and_a_reason():
         for column, (kinds, why, *when) in columns.items():
             assert set(kinds.split()) <= {"nan", "inf"} and kinds.split(), (pattern, column)
             assert len(why) > 10, (pattern, column)
-            assert not when or all(isinstance(v, list) for v in when[0].values()), (pattern, column)
+            conditions = [] if not when else when[0] if isinstance(when[0], list) else [when[0]]
+            for condition in conditions:
+                assert all(isinstance(v, list) for v in condition.values()), (pattern, column)
     assert io.table_allowances("results/symmetry/invariance_translation.csv")["noise_rel"][0] == "nan"
-    assert io.table_allowances("results/tables/deviation.csv") == {}
+    assert io.table_allowances("results/tables/six_pt.csv") == {}
+
+
+def test_deviation_background_may_be_nan_in_exact_or_connected_rows_only(tmp_path):
+    table = pd.DataFrame(dict(quantity=["m4", "m4", "G6c"], estimator=["plain", "exact", "plain"], width=[2, 2, 2],
+                              m=[0.1, 0.1, 0.1], background=[0.01, np.nan, np.nan], noise=[0.01, np.nan, 0.02]))
+    io.write_table(table, tmp_path / "deviation.csv")
+    with pytest.raises(io.NonFiniteError, match=r"column 'background' .* 1 NaN"):
+        io.write_table(table.assign(background=np.nan), tmp_path / "deviation.csv")
+    with pytest.raises(io.NonFiniteError, match=r"column 'noise' .* 1 NaN"):
+        io.write_table(table.assign(noise=[0.01, np.nan, np.nan]), tmp_path / "deviation.csv")
 
 
 def test_unfitted_slopes_may_be_nan_but_not_inf(tmp_path):
