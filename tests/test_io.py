@@ -74,7 +74,8 @@ def test_write_table_refuses_a_non_finite_column_by_name(tmp_path):
     with pytest.raises(io.NonFiniteError, match=re.escape(f"column 'z' of {path} has 1 -inf among 2 values")) as err:
         io.write_table(df, path)
     message = str(err.value)
-    assert "'activation': 'gauss'" in message and "activation gauss" in message and "'m'" not in message
+    assert "'activation': 'gauss'" in message and "numerical failure upstream for activation gauss" in message
+    assert "'m'" not in message
     assert not path.exists() and _leftovers(tmp_path) == []
 
 
@@ -131,10 +132,12 @@ def test_deviation_background_may_be_nan_in_exact_or_connected_rows_only(tmp_pat
 
 
 def test_unfitted_slopes_may_be_nan_but_not_inf(tmp_path):
-    slopes = pd.DataFrame(dict(activation=["erf"], quantity=["m4"], slope=[np.nan], slope_stderr=[np.nan]))
+    slopes = pd.DataFrame(dict(activation=["erf"], quantity=["m4"], n_widths=[1], slope=[np.nan], slope_stderr=[np.nan]))
     io.write_table(slopes, tmp_path / "deviation_slopes.csv")
     with pytest.raises(io.NonFiniteError, match=r"column 'slope_stderr'"):
         io.write_table(slopes.assign(slope=[-1.0], slope_stderr=[np.inf]), tmp_path / "deviation_slopes.csv")
+    with pytest.raises(io.NonFiniteError, match=r"column 'slope' .*1 NaN"):  # four widths: a slope was due
+        io.write_table(slopes.assign(n_widths=[4]), tmp_path / "deviation_slopes.csv")
 
 
 def test_a_truncated_dataset_gives_one_clear_error(tmp_path):

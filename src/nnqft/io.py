@@ -126,10 +126,12 @@ TABLE_NONFINITE: dict[str, dict[str, tuple]] = {
         "mu": ("nan", "the 'all broken' rows pool every mu"),
     },
     "deviation_slopes.csv": {
-        "slope": ("nan", "no slope where fewer than two widths have the signal above noise"),
-        "slope_stderr": ("nan", "no slope where fewer than two widths have the signal above noise"),
-        "intercept": ("nan", "no slope where fewer than two widths have the signal above noise"),
-        "chi2_dof": ("nan", "no chi2/dof for a fit with fewer than three widths"),
+        "slope": ("nan", "no slope where fewer than two widths have the signal above noise", {"n_widths": [0, 1]}),
+        "slope_stderr": ("nan", "no slope where fewer than two widths have the signal above noise",
+                         {"n_widths": [0, 1]}),
+        "intercept": ("nan", "no slope where fewer than two widths have the signal above noise", {"n_widths": [0, 1]}),
+        "chi2_dof": ("nan", "no chi2/dof for a fit of fewer than three widths", {"n_widths": [0, 1, 2]}),
+        "expected_slope": ("nan", "m2 rows: no finite-width law is predicted for m2", {"quantity": ["m2"]}),
     },
 }
 
@@ -172,6 +174,10 @@ def _activation_of(attrs, path: Path) -> str | None:
 
 def _likely_cause(activations, cfg: dict) -> str:
     """A guess at the cause from the activation(s) and the config snapshot, or a generic hint."""
+    if activations and not cfg:  # a table: its rows name the activation but not the scales or dtype
+        return (f"likely cause: a numerical failure upstream for activation {', '.join(activations)}: overflow or "
+                f"underflow at the configured scales (architectures.<activation>.sw, .sb) and sampling_dtype, a "
+                f"division by a zero error, or a fit without data")
     dtype = cfg.get("sampling_dtype", "float32")
     scales = []
     for name in activations:
