@@ -69,8 +69,9 @@ class UnreadableDatasetError(OSError):
 
 # Table columns that may legitimately hold non-finite values: table file name (a glob) -> column
 # (a glob) -> (which values: "nan", "inf" or "nan inf"; why[; only in the rows where these columns
-# have these values: {column: [values]}, or a list of such conditions, any of which]). Found by running the ci config and reading the code that builds each table;
-# anything else non-finite stops the write.
+# have these values: {column: [values]}, or a list of such conditions, any one of which]).
+# Found by running the ci config and reading the code that builds each table; anything else
+# non-finite stops the write.
 TABLE_NONFINITE: dict[str, dict[str, tuple]] = {
     "broken_independence.csv": {
         "width": ("inf", "rows of the exact N = infinity limit", {"estimator": ["exact"]}),
@@ -97,7 +98,7 @@ TABLE_NONFINITE: dict[str, dict[str, tuple]] = {
                             {"activation": ["gauss"]}),
     },
     "eft_fits.csv": {
-        "cutoff": ("inf", "fits at an infinite cutoff (eft.cutoffs, Gauss-net)"),
+        "cutoff": ("inf", "Gauss-net fits at an infinite cutoff (eft.cutoffs.gauss)", {"activation": ["gauss"]}),
         "lambda*": ("nan", "couplings of a model that is not identifiable: only a combination is determined",
                     {"identifiable": [False]}),
     },
@@ -119,7 +120,8 @@ TABLE_NONFINITE: dict[str, dict[str, tuple]] = {
         "noise_rel": ("nan", "only rows with a known (exact) breaking have it"),
     },
     "symmetry_training.csv": {
-        "delta_t": ("nan", "no t statistic where the accuracy change has zero spread (the k = 0 baseline)"),
+        "delta_t": ("nan", "no t statistic where the accuracy change is zero by construction (k = 0 or mu = 0)",
+                    [{"k": [0]}, {"mu": [0.0]}]),
     },
     "symmetry_training_effects.csv": {
         "k": ("nan", "the 'all broken' rows pool every k"),
