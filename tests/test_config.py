@@ -281,4 +281,4 @@ def test_memory_beyond_the_machine_warns():
     cfg = config.validate(mutate(lambda c: c["independence"].__setitem__("widths", [100, 10**9])))
     with pytest.warns(config.ConfigWarning, match=r"config key 'independence\.widths': one network of width 1000000000 "
                                                   r"needs 134 GiB"):
-        config.warn_if_heavy(cfg, memory_bytes=64 * 2**30)
+        config.warn_if_heavy(cfg, memory_bytes=64 * 2**30, max_seconds=float("inf"))
