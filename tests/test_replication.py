@@ -95,3 +95,54 @@ def test_coupling_fit_row_reports_the_replicate_check(unbiased):
     assert row["verdict"] == "reproduced" and "20 replicate ensembles: mean -8.1% against" in row["ours"]
     assert ("understates the sampling distribution" in row["reason"]) != unbiased
     assert "eft_replicates_summary.csv" in row["evidence"]
+
+
+# ------------------------------------------------------------------ non-finite numbers: "invalid", never dropped
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_z_scores_are_not_dropped(bad):
+    with pytest.raises(replication.InvalidEvidence, match=r"1 of 1001 values of the z-scores are NaN or infinite"):
+        replication.consistent_with_zero(np.r_[RNG.normal(size=1000), bad])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_z_score_makes_the_claim_invalid_with_the_reason(bad):
+    z = np.r_[RNG.normal(size=50), bad]
+    tables = {"cosnet_propagator.csv": pd.DataFrame(dict(z=z))}
+    row = replication.evaluate([_claim("P3-4 free scalar")], tables).iloc[0]
+    assert row["verdict"] == "invalid"
+    assert "1 of 51 values of cosnet_propagator.csv z" in row["reason"] and "NaN or infinite" in row["reason"]
+    # the same z-scores, finite, give a verdict
+    tables = {"cosnet_propagator.csv": pd.DataFrame(dict(z=z[:-1]))}
+    assert replication.evaluate([_claim("P3-4 free scalar")], tables).iloc[0]["verdict"] == "reproduced"
+
+
+def test_falloff_sets_aside_unfitted_slopes_but_not_a_non_finite_error():
+    tables = {"deviation_slopes.csv": _slopes([-1.01, np.nan, -1.0], [0.02, np.nan, 0.02]), "deviation.csv": pd.DataFrame()}
+    row = replication.evaluate([_claim("P1-2 1/N falloff")], tables).iloc[0]
+    assert row["verdict"] == "reproduced" and "over 2 sweeps" in row["ours"]  # NaN slope: below noise, documented
+    tables["deviation_slopes.csv"] = _slopes([-1.01, -0.99, -1.0], [0.02, 0.0, 0.02])  # zero error: z = inf
+    row = replication.evaluate([_claim("P1-2 1/N falloff")], tables).iloc[0]
+    assert row["verdict"] == "invalid" and "deviation_slopes.csv z-scores of the fitted m4 slopes" in row["reason"]
+
+
+def test_broken_independence_with_an_infinite_z_is_invalid():
+    table = pd.DataFrame(dict(estimator=["rao_blackwell", "rao_blackwell", "exact"], eps=[0.0, 0.5, 0.5],
+                              width=[100.0, 100.0, np.inf], value=[0.0, 0.3, 0.3], stderr=[0.01, 0.01, 0.0],
+                              exact=[0.0, 0.3, 0.3], z=[0.1, np.inf, np.nan]))
+    row = replication.evaluate([_claim("P3-3 broken independence")], {"broken_independence.csv": table}).iloc[0]
+    assert row["verdict"] == "invalid" and "broken_independence.csv z (Rao-Blackwell)" in row["reason"]
+    table.loc[1, "z"] = 0.2  # the exact rows' z (NaN) is not part of the verdict
+    row = replication.evaluate([_claim("P3-3 broken independence")], {"broken_independence.csv": table}).iloc[0]
+    assert row["verdict"] == "reproduced"
+
+
+def test_coupling_fit_with_a_nan_mape_is_invalid():
+    fits = pd.DataFrame([dict(activation="gauss", model="M1", lambda0=-0.005, lambda0_stderr=1e-4,
+                              lambda0_exact_fit=-0.005, test_mape=np.nan, test_mape_vs_exact=2.0, test_chi2_dof=0.5)])
+    rep = pd.DataFrame([dict(activation="gauss", n_replicates=20, relative_bias=0.0, z_bias=0.0,
+                             spread_to_stderr=1.0, frac_within_3se=1.0, unbiased=True)])
+    row = replication.evaluate([_claim("P1-4 fit Gauss")], {"eft_fits.csv": fits, "eft_replicates_summary.csv": rep}).iloc[0]
+    assert row["verdict"] == "invalid" and "test_mape" in row["reason"]
+    assert "invalid" in replication.VERDICTS

@@ -25,10 +25,17 @@ def theme() -> None:
 
 
 def save(fig, path) -> None:
+    """Write the figure atomically (a temporary sibling, then os.replace, like tables and datasets:
+    an interrupted job never leaves a partial image) and close it."""
+    from nnqft.io import atomic_write  # here: the module's imports belong to the figure code
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    # The temporary name has no image suffix, so the format is given: the path's suffix.
+    fmt = path.suffix.lstrip(".") or plt.rcParams["savefig.format"]
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt))
+    finally:
+        plt.close(fig)
 
 
 def _log10_errorbar(ax, x, y, yerr, **style):

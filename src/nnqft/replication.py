@@ -6,7 +6,11 @@ the files the evidence is in. Verdicts:
 
 * ``reproduced``: our measurement agrees with the claim within the stated criterion;
 * ``differs``: it does not (the reason says how, with numbers);
-* ``untestable``: the tables needed are absent from this run (a stage switched off).
+* ``untestable``: the tables needed are absent from this run (a stage switched off);
+* ``invalid``: a number the verdict rests on is NaN or infinite (a numerical failure upstream):
+  no verdict is given, and the reason names the table, the quantity and how many values. Non-finite
+  values are never dropped silently; the only ones set aside are those a table documents as
+  legitimate (a deviation slope that could not be fitted because the signal is below noise is NaN).
 
 Criteria are fixed here, before looking at any particular run, and never tuned to a result.
 """
@@ -20,11 +24,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-VERDICTS = ("reproduced", "differs", "untestable")
+VERDICTS = ("reproduced", "differs", "untestable", "invalid")
 Z_AGREE = 3.0  # |z| below this: agreement within errors
 # A first-order EFT "predicts" Delta G4 when its test MAPE is below this (P1 quotes far smaller
 # MAPEs, but its fit targets were raw 4-pt tensors, docs/physics.md sec. 9 defect 3).
 MAPE_PREDICTS = 10.0
+
+
+class InvalidEvidence(ValueError):
+    """A non-finite number where a verdict needs a finite one; ``evaluate`` turns it into ``invalid``."""
+
+
+def require_finite(values, what: str) -> np.ndarray:
+    """``values`` as a float array, or InvalidEvidence naming ``what`` and the non-finite count."""
+    a = np.asarray(values, dtype=np.float64).reshape(-1)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise InvalidEvidence(f"{int(bad.sum())} of {a.size} values of {what} are NaN or infinite "
+                              f"({int(np.isnan(a).sum())} NaN); a numerical failure upstream, no verdict")
+    return a
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,8 @@ def _gp_limit(t):
     rb = dev[(dev["estimator"] == "rao_blackwell") & (dev["quantity"].isin(["m2", "m4", "m6"]))]
     largest = rb[rb["width"] == rb["width"].max()]
     smallest = rb[rb["width"] == rb["width"].min()]
+    require_finite(rb["m"], "deviation.csv m (Rao-Blackwell m2, m4, m6)")
+    require_finite(largest["noise"], "deviation.csv noise")
     ratio = largest["m"].values / np.maximum(largest["noise"].values, 1e-300)
     shrink = np.median(largest["m"].values / smallest["m"].values)
     value = (f"at N = {int(rb['width'].max())}: m_n / noise <= {ratio.max():.2g}; "
@@ -63,7 +83,10 @@ def _falloff(quantity: str, expected: float):
         rb = slopes[(slopes["quantity"] == quantity) & (slopes["estimator"] == "rao_blackwell")].dropna(subset=["slope"])
         if rb.empty:
             return "no width with the signal above noise", "untestable", "the deviation is below noise at every width"
+        # A NaN slope is documented (no width with the signal above noise) and set aside above; a fitted
+        # slope needs a finite error.
         z = (rb["slope"] - expected) / rb["slope_stderr"]
+        require_finite(z, f"deviation_slopes.csv z-scores of the fitted {quantity} slopes")
         worst = rb.iloc[int(np.argmax(np.abs(z.values)))]
         value = (f"Rao-Blackwell slopes {rb['slope'].min():.3f} .. {rb['slope'].max():.3f} over {len(rb)} sweeps; "
                  f"worst {worst['activation']} d_in={worst['d_in']}: {_fmt(worst['slope'], worst['slope_stderr'])}")
@@ -86,6 +109,8 @@ def _coupling_fit(activation: str):
         row = _fit_row(t, activation)
         if row is None:
             return "not run", "untestable", f"no {activation} fit in this configuration"
+        require_finite([row["lambda0"], row["lambda0_stderr"], row["test_mape"]],
+                       f"eft_fits.csv {activation} M1 lambda0, lambda0_stderr, test_mape")
         rep = t["eft_replicates_summary.csv"]
         rep = rep[rep["activation"] == activation].iloc[0]
         value = (f"lambda_0 = {_fmt(row['lambda0'], row['lambda0_stderr'])} (exact-data fit "
@@ -116,7 +141,10 @@ def _naturalness(t):
     drops = {}
     for activation in sorted(fits["activation"].unique()):
         m1, m2 = _fit_row(t, activation, "M1"), _fit_row(t, activation, "M2")
-        drops[activation] = (m1["train_chi2"] - m2["train_chi2"], bool(m2["identifiable"]))
+        drop = m1["train_chi2"] - m2["train_chi2"]
+        if bool(m2["identifiable"]):
+            require_finite([drop], f"eft_fits.csv {activation} train_chi2 of M1 and M2")
+        drops[activation] = (drop, bool(m2["identifiable"]))
     value = "; ".join(f"{a}: train chi2 drop M1 -> M2 {d:.3g}" + ("" if ok else " (M2 not identifiable)")
                       for a, (d, ok) in drops.items())
     resolved = {a: ok and d > LRT_THRESHOLD for a, (d, ok) in drops.items()}
@@ -141,6 +169,8 @@ def _beta_function(activation: str):
         value = "; ".join(f"d_in={int(r.d_in)}: asymptotic {r.asymptotic_slope:.6f} +- {r.asymptotic_slope_stderr:.1g}, "
                           f"all cutoffs {r.range_slope + 0.0:.4f} +- {r.range_slope_stderr:.1g} (kernel degree {r.predicted_slope:g})"
                           for r in sel.itertuples())
+        require_finite(sel["asymptotic_slope"], f"rg_slopes.csv {activation} asymptotic_slope")
+        require_finite(sel["asymptotic_slope_stderr"], f"rg_slopes.csv {activation} asymptotic_slope_stderr")
         holds, prediction = sel["p1_claim_holds"].astype(bool), sel["prediction_holds"].astype(bool)
         curved = sel[~sel["range_p1_claim_holds"].astype(bool)]
         if holds.all():
@@ -161,6 +191,7 @@ def _six_point(t):
     value = "; ".join(f"{r.activation}: |G6 - (GP + lambda)| / |G6 - GP| median {r.ratio_measured_median:.2g} "
                       f"(mean {r.ratio_measured_mean:.2g}, spread {r.ratio_measured_std:.2g}), improved "
                       f"{100 * r.frac_improved_measured:.0f}% of {r.n_multisets}" for r in s.itertuples())
+    require_finite(s["ratio_measured_median"], "six_pt_summary.csv ratio_measured_median")
     ok = bool(np.all(s["ratio_measured_median"] < 1))
     return value, "reproduced" if ok else "differs", (
         "the lambda term moves G6 towards the measurement for most multisets at every fit width" if ok else
@@ -202,9 +233,9 @@ def consistent_with_zero(z) -> bool:
     """Are these z-scores consistent with N(0, 1) noise, family-wise at the 1% level (Bonferroni)?
 
     One |z| > 3 among hundreds of elements is expected; the bound grows with their number.
+    A NaN or infinite z-score raises InvalidEvidence (the verdict is ``invalid``): it is never dropped.
     """
-    z = np.abs(np.asarray(z, dtype=np.float64))
-    z = z[np.isfinite(z)]
+    z = np.abs(require_finite(z, "the z-scores"))
     return bool(z.size and z.max() < stats.norm.isf(0.005 / z.size))
 
 
@@ -217,6 +248,7 @@ def _z_value(z, what: str) -> str:
 def _z_claim(table: str, select: Callable[[pd.DataFrame], pd.DataFrame], what: str):
     def judge(t):
         z = select(t[table])["z"]
+        require_finite(z, f"{table} z ({what})")
         ok = consistent_with_zero(z)
         return _z_value(z, what), "reproduced" if ok else "differs", (
             f"{what} agree with the exact values within errors" if ok else
@@ -228,6 +260,7 @@ def _exact_duality(t):
     table = t["exact_vs_ensemble.csv"]
     sel = table[table["activation"].isin(["erf", "relu"]) & table["n"].isin([4, 6])]
     fractions = {est: np.average(g["frac_within_3"], weights=g["n_elements"]) for est, g in sel.groupby("estimator")}
+    require_finite(list(fractions.values()), "exact_vs_ensemble.csv frac_within_3")
     value = "; ".join(f"{est}: {100 * f:.2f}% of Erf/ReLU elements within 3 sigma" for est, f in fractions.items())
     ok = all(f >= 0.95 for f in fractions.values())
     return value, "reproduced" if ok else "differs", (
@@ -239,6 +272,7 @@ def _cumulant_scaling(t):
     table = t["cumulant_scaling.csv"]
     sel = table[(table["estimator"] == "rao_blackwell") & table["activation"].isin(["erf", "relu"])]
     z = (sel["rho"] - 1.0) / sel["rho_stderr"]
+    require_finite(z, "cumulant_scaling.csv (rho - 1) / rho_stderr")
     ok = consistent_with_zero(z)
     return _z_value(z, "N^(r/2-1) G_c^(r) / exact, r = 4, 6"), "reproduced" if ok else "differs", (
         "the connected r-point functions scale as N^(1 - r/2) at every width" if ok else
@@ -248,6 +282,8 @@ def _cumulant_scaling(t):
 def _broken_independence(t):
     table = t["broken_independence.csv"]
     rb = table[table["estimator"] == "rao_blackwell"]
+    require_finite(rb["z"], "broken_independence.csv z (Rao-Blackwell)")
+    require_finite(rb[["value", "stderr"]], "broken_independence.csv value, stderr (Rao-Blackwell)")
     limit = table[(table["estimator"] == "exact") & np.isinf(table["width"])]
     widest = rb[rb["width"] == rb["width"].max()]
     correlated = widest[widest["eps"] > 0]
@@ -269,6 +305,8 @@ def _locality(t):
     decaying = table[table["case"] != "cosnet"]
     value = ("plateaus: " + "; ".join(f"{r.case} N={r.N:g}: {_fmt(r.measured, r.stderr)} (exact {r.exact:.3g})"
                                       for r in table.itertuples()))
+    require_finite(table["z"], "cluster_decomposition.csv z")
+    require_finite(table[["measured", "stderr"]], "cluster_decomposition.csv measured, stderr")
     ok = consistent_with_zero(table["z"]) and bool(np.all(cos["measured"] / cos["stderr"] > 5)) and \
         consistent_with_zero(decaying["measured"] / decaying["stderr"])
     return value, "reproduced" if ok else "differs", (
@@ -282,6 +320,7 @@ def _action_vertex(t):
     phi4 = table[table["theory"] == "phi4"]
     value = "; ".join(f"d={r['d']}: lambda {r['lambda']:g} -> {_fmt(r['recovered_lambda'], r['stderr'])}"
                       for _, r in phi4.iterrows())
+    require_finite(phi4["z"], "action_summary.csv z of the phi4 rows")
     ok = consistent_with_zero(phi4["z"])
     return value, "reproduced" if ok else "differs", (
         "the coincident-point vertex reconstructed from G_c^(4) recovers the input lambda within errors" if ok else
@@ -293,6 +332,7 @@ def _reflection_positivity(t):
     refl = table[table["check"] == "reflection"].sort_values(["d", "cutoff"])
     value = "; ".join(f"d={r.d} Lambda={r.cutoff:g}: min eigenvalue {_fmt(r.measured, r.stderr)} (exact {r.exact:.3g})"
                       for r in refl.itertuples())
+    require_finite(refl[["exact", "measured"]], "os_checks.csv exact, measured of the reflection rows")
     negative = bool(np.any(refl["exact"] < 0))
     return value, "differs" if negative else "reproduced", (
         "a sharp momentum cutoff is not reflection positive: the exact and measured smallest eigenvalues are "
@@ -334,6 +374,7 @@ P3_CLAIMS = [
 def _invariance(t):
     table = t["symmetry_invariance.csv"]
     inv = table[table["expected"] == "consistent"]
+    require_finite(inv[["ks_p", "z_std"]], "symmetry_invariance.csv ks_p, z_std of the invariance tests")
     passes = inv["passes"].astype(bool)
     value = (f"{len(inv)} invariance tests (output SO(d_out), input SO(d_in), translations; widths "
              f"{', '.join(str(w) for w in sorted(inv['width'].unique()))}): KS p >= {inv['ks_p'].min():.2g}, "
@@ -347,6 +388,7 @@ def _invariance(t):
 def _controls(t):
     table = t["symmetry_invariance.csv"]
     controls = table[table["expected"] == "detected"]
+    require_finite(controls["sigma"], "symmetry_invariance.csv sigma of the controls")
     detected = controls["detected"].astype(bool)
     value = "; ".join(f"{test} {case} (mu = {', '.join(f'{m:g}' for m in sorted(g['mu'].unique()))}, N = "
                       f"{g['width'].min()}-{g['width'].max()}): {g['sigma'].min():.1f}-{g['sigma'].max():.1f} sigma"
@@ -360,6 +402,7 @@ def _controls(t):
 def _training(t):
     effects = t["symmetry_training_effects.csv"]
     broken = effects[effects["region"].str.startswith("all broken")].set_index("target")
+    require_finite(broken["delta_mean"], "symmetry_training_effects.csv delta_mean of the 'all broken' rows")
     value = "; ".join(f"{target}: accuracy change {_fmt(r.delta_mean, r.delta_sem)} (p = {r.p:.2g}, {r.effect})"
                       for target, r in broken.iterrows())
     per_mu = effects[~effects["region"].str.startswith("all broken")]
@@ -390,7 +433,8 @@ CLAIMS = P1_CLAIMS + P2_CLAIMS + P3_CLAIMS
 
 
 def evaluate(claims: list[Claim], tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per claim; a claim whose tables are missing is ``untestable``."""
+    """One row per claim; a claim whose tables are missing is ``untestable``, one whose numbers are
+    NaN or infinite where its verdict needs them is ``invalid`` (the reason names them)."""
     rows = []
     for claim in claims:
         needed = [f for f in claim.evidence if f.endswith(".csv")]
@@ -398,7 +442,10 @@ def evaluate(claims: list[Claim], tables: dict[str, pd.DataFrame]) -> pd.DataFra
         if missing:
             ours, verdict, reason = "", "untestable", f"tables not produced in this run: {', '.join(missing)}"
         else:
-            ours, verdict, reason = claim.judge(tables)
+            try:
+                ours, verdict, reason = claim.judge(tables)
+            except InvalidEvidence as exc:
+                ours, verdict, reason = "", "invalid", str(exc)
         rows.append(dict(paper=claim.paper, claim=claim.claim_id, statement=claim.statement,
                          paper_value=claim.paper_value, ours=ours, verdict=verdict, reason=reason,
                          evidence=", ".join(claim.evidence)))

@@ -6,6 +6,9 @@ import nnqft.params
 from nnqft.networks import ACTIVATIONS
 
 # Raises nnqft.config.ConfigError naming the bad key; fills schema defaults.
+# The --configfile files are checked on their own first: merged over config/config.yaml, a
+# missing required key would silently take its default.
+nnqft.config.validate_user_configfiles(workflow.overwrite_configfiles, workflow.config_settings.config)
 nnqft.config.validate(config)
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
