@@ -23,7 +23,7 @@ def test_validation_fills_defaults():
     del cfg["prng"]
     del cfg["deviation"]["shards"]
     config.validate(cfg)
-    assert cfg["prng"] == "philox4x32" and cfg["deviation"]["shards"] == 2
+    assert cfg["prng"] == "philox4x32" and cfg["deviation"]["shards"] == 1
 
 
 def mutate(fn):

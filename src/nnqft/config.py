@@ -17,14 +17,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from nnqft.blocks import Sampling
+from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
+from nnqft.settings import ConfigError
+from nnqft.symmetry import settings as symmetry_settings
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-
-
-class ConfigError(ValueError):
-    """A config value that is missing, unknown or out of range; the message names the key."""
 
 
 # Seeds must fit the PRNG: with jax_enable_x64 (nnqft enables it) ``jax.random.key(seed, impl)``
@@ -138,10 +136,6 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
                                                                        for k, v in nan))
     _check_cross_keys(config)
     _check_eft(config)
-    # Imported here: the stage settings import ConfigError from this module.
-    from nnqft.fieldtheory import settings as fieldtheory_settings
-    from nnqft.symmetry import settings as symmetry_settings
-
     fieldtheory_settings.check(config)
     symmetry_settings.check(config)
     warn_if_heavy(config)
@@ -409,15 +403,3 @@ def warn_if_heavy(config: dict, *, max_seconds: float = WARN_SECONDS, memory_byt
 def load(path) -> dict:
     """Read and validate a YAML config file."""
     return validate(yaml.safe_load(Path(path).read_text()) or {})
-
-
-def network_spec(config: dict, activation: str, d_in: int, d_out: int = 1) -> NetworkSpec:
-    """The NetworkSpec of an activation as configured under ``architectures``."""
-    arch = config["architectures"][activation]
-    return NetworkSpec(activation, d_in, d_out, sw=float(arch["sw"]), sb=float(arch["sb"]))
-
-
-def sampling(config: dict, n_networks: int, n_blocks: int) -> Sampling:
-    """An ensemble of n_networks in n_blocks, with the top-level seed, memory budget, PRNG and dtype."""
-    return Sampling(seed=int(config["seed"]), n_networks=int(n_networks), n_blocks=int(n_blocks),
-                    batch_elements=int(config["batch_elements"]), prng=config["prng"], dtype=config["sampling_dtype"])

@@ -2,14 +2,14 @@
 
 import dataclasses
 
-from nnqft import config, datasets, ensemble, independence, inputs, io, runlog
+from nnqft import datasets, ensemble, independence, inputs, io, runlog, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 ind = cfg["independence"]
-spec = config.network_spec(cfg, ind["activation"], ind["d_in"])
+spec = settings.network_spec(cfg, ind["activation"], ind["d_in"])
 x = inputs.paper_inputs(ind["activation"], ind["d_in"])
-sampling = config.sampling(cfg, ind["n_networks"], ind["n_blocks"])
+sampling = settings.sampling(cfg, ind["n_networks"], ind["n_blocks"])
 
 by_eps = {}
 for eps in ind["eps"]:

@@ -1,6 +1,6 @@
 """Generate one shard (a contiguous range of blocks) of a width sweep into block means."""
 
-from nnqft import blocks, config, datasets, ensemble, inputs, io, runlog
+from nnqft import blocks, datasets, ensemble, inputs, io, runlog, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821 (snakemake is injected)
 cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
@@ -8,9 +8,9 @@ wc = snakemake.wildcards  # noqa: F821
 dev = cfg["deviation"]
 d_in = int(wc.d_in)
 
-spec = config.network_spec(cfg, wc.activation, d_in)
+spec = settings.network_spec(cfg, wc.activation, d_in)
 x = inputs.paper_inputs(wc.activation, d_in)
-sampling = config.sampling(cfg, dev["n_networks"], dev["n_blocks"])
+sampling = settings.sampling(cfg, dev["n_networks"], dev["n_blocks"])
 name = ensemble.sweep_name(wc.activation, d_in)
 shard = blocks.shard_blocks(dev["n_blocks"], dev["shards"], int(wc.shard))
 log.info("%s: shard %s, blocks %d..%d of %d, %d networks per width", name, wc.shard, shard.start, shard.stop - 1,

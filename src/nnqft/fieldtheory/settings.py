@@ -7,8 +7,8 @@ Library functions never see the config dict: scripts call these helpers and pass
 
 from __future__ import annotations
 
-from nnqft import config as nnqft_config
-from nnqft.config import ConfigError
+from nnqft import settings as nnqft_settings
+from nnqft.settings import ConfigError
 from nnqft.fieldtheory import cosnet, phi4
 from nnqft.blocks import Sampling
 
@@ -50,7 +50,7 @@ def check(config: dict) -> None:
 def sampling(config: dict, part: str, n_networks_key: str = "n_networks") -> Sampling:
     """The ensemble of one experiment: ``fieldtheory.<part>.<n_networks_key>`` networks."""
     ft = config[SECTION]
-    return nnqft_config.sampling(config, ft[part][n_networks_key], ft["n_blocks"])
+    return nnqft_settings.sampling(config, ft[part][n_networks_key], ft["n_blocks"])
 
 
 def net(config: dict, d: int, cutoff: float, width: int, parametrisation: str | None = None) -> cosnet.CosNet:

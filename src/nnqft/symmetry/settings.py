@@ -6,8 +6,8 @@ state and raises ``ConfigError`` naming the key. Library functions never see the
 
 from __future__ import annotations
 
-from nnqft import config as nnqft_config
-from nnqft.config import ConfigError
+from nnqft import settings as nnqft_settings
+from nnqft.settings import ConfigError
 from nnqft.symmetry import imagedata
 from nnqft.blocks import Sampling
 from nnqft.blocks import stream
@@ -68,7 +68,7 @@ def check(config: dict) -> None:
 
 def sampling(config: dict, n_networks: int | None = None) -> Sampling:
     sym = config[SECTION]
-    return nnqft_config.sampling(config, n_networks or sym["n_networks"], sym["n_blocks"])
+    return nnqft_settings.sampling(config, n_networks or sym["n_networks"], sym["n_blocks"])
 
 
 def whitening(config: dict) -> Whitening:
@@ -78,7 +78,7 @@ def whitening(config: dict) -> Whitening:
 
 
 def spec(config: dict, activation: str, d_in: int, d_out: int = 1):
-    return nnqft_config.network_spec(config, activation, d_in, d_out)
+    return nnqft_settings.network_spec(config, activation, d_in, d_out)
 
 
 def training_setup(config: dict) -> Setup:

@@ -1,0 +1,27 @@
+"""Typed values built from the part of the validated config a rule receives (``nnqft.params``).
+
+Scripts turn their ``snakemake.params.settings`` into these objects and pass them to the library;
+library functions never see a config dict. The stage sections have their own builders
+(``nnqft.fieldtheory.settings``, ``nnqft.symmetry.settings``) on top of these.
+"""
+
+from __future__ import annotations
+
+from nnqft.blocks import Sampling
+from nnqft.networks import NetworkSpec
+
+
+class ConfigError(ValueError):
+    """A config value that is missing, unknown or out of range; the message names the key."""
+
+
+def network_spec(config: dict, activation: str, d_in: int, d_out: int = 1) -> NetworkSpec:
+    """The NetworkSpec of an activation as configured under ``architectures``."""
+    arch = config["architectures"][activation]
+    return NetworkSpec(activation, d_in, d_out, sw=float(arch["sw"]), sb=float(arch["sb"]))
+
+
+def sampling(config: dict, n_networks: int, n_blocks: int) -> Sampling:
+    """An ensemble of n_networks in n_blocks, with the top-level seed, memory budget, PRNG and dtype."""
+    return Sampling(seed=int(config["seed"]), n_networks=int(n_networks), n_blocks=int(n_blocks),
+                    batch_elements=int(config["batch_elements"]), prng=config["prng"], dtype=config["sampling_dtype"])
