@@ -159,7 +159,8 @@ def test_box_rule_weights_integrate_polynomials_exactly():
 # --------------------------------------------------------------------------- adaptive references
 
 
-CASES_1D = [("erf", [3.0, 100.0, 1e4]), ("relu", [3.0, 100.0, 1e4]), ("gauss", [3.0, 1e4])]
+CASES_1D = [("erf", [3.0, 100.0, 1e4]), ("relu", [3.0, 100.0, 1e4]), ("gauss", [3.0, 1e4]),
+            ("sin", [3.0, 1e4]), ("linear", [3.0, 100.0, 1e4])]
 
 
 @pytest.mark.parametrize("act,cuts", CASES_1D)
