@@ -88,7 +88,8 @@ class Activation:
     the normaliser that makes its kernel translation invariant. ``kernel`` is the closed form of
     E[h(z) h(z')] or None (Gauss-Hermite quadrature of ``kernel_order`` nodes per axis).
     ``inputs(d_in)`` is the input set of the width sweep, ``fit_scale`` the scale of P1's six
-    EFT fit inputs (None: no EFT fits, see ``box_integrals``).
+    EFT fit inputs (None: no EFT fits, see ``box_integrals``). ``translation_invariant``: the GP
+    kernel depends on x - x' only (so a constant quartic coupling suffices, P1 sec. 5).
     """
 
     name: str
@@ -101,6 +102,7 @@ class Activation:
     fit_scale: float | None
     scales: tuple[float, float] = (1.0, 1.0)  # default (sw, sb)
     kernel_order: int = 64
+    translation_invariant: bool = False
 
     @property
     def box_integrals(self) -> bool:
@@ -316,7 +318,7 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
         Activation(
             "gauss", _gauss, "Gauss-net: h = exp(z) / exp(q(x, x))", _gauss_kernel,
-            Moments(closed=_gauss_moments), _DECAYING, _gauss_set, fit_scale=0.01,
+            Moments(closed=_gauss_moments), _DECAYING, _gauss_set, fit_scale=0.01, translation_invariant=True,
         ),
         # tanh: odd and saturating like erf, so P1's Erf inputs. No closed-form kernel: no EFT.
         # Gauss-Hermite converges geometrically but slowly: the poles of tanh(sqrt(q) g) lie at
