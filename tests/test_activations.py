@@ -89,6 +89,12 @@ def test_translation_invariance_is_as_registered(name):
     assert invariant == ACTIVATIONS[name].translation_invariant
 
 
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_keep_the_sampling_dtype(name):
+    z = jax.numpy.linspace(-2, 2, 5, dtype=jax.numpy.float32)
+    assert ACTIVATIONS[name].h(z, jax.numpy.ones(5, jax.numpy.float32)).dtype == jax.numpy.float32
+
+
 # ---------------------------------------------------------------- kernels
 
 

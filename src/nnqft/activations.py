@@ -136,8 +136,9 @@ def _tanh(z, q):
 
 
 def _gelu(z, q):
-    # the exact GELU z Phi(z), not the tanh approximation
-    return 0.5 * z * (1 + jax.scipy.special.erf(z / np.sqrt(2)))
+    # the exact GELU z Phi(z), not the tanh approximation; a Python float keeps the sampling dtype
+    # (a numpy scalar would promote float32 networks to float64)
+    return 0.5 * z * (1 + jax.scipy.special.erf(z / math.sqrt(2)))
 
 
 def _sin(z, q):
