@@ -234,3 +234,12 @@ def test_linear_box_integrals_are_the_exact_polynomial_integrals():
             for var, g in (("I4", f), ("I4_y2", f * poly([0, 0, 1])), ("K4", f * pyy)):
                 F = g.integ()
                 assert ds[var].values[i, k] == pytest.approx(F(L) - F(-L), rel=1e-12, abs=1e-12 * abs(F(L)))
+
+
+def test_sin_box_integrals_converge_so_the_cutoff_may_be_infinite():
+    # beyond the decay radius nothing is added (test_feynman checks the finite cutoffs against quad_vec)
+    spec, x = spec_of("sin", 1), inputs.fit_inputs("sin", "test")
+    ds = feynman.vertex_integrals(spec, x, [1e4, np.inf])
+    for var in ("I4", "I4_y2", "J", "K4", "I6"):
+        np.testing.assert_allclose(ds[var].values[1], ds[var].values[0], rtol=1e-14, atol=0)
+    assert np.isfinite(ds.attrs["truncation_radius"])

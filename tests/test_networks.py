@@ -67,8 +67,8 @@ def test_sampled_parameters_have_the_configured_law():
 
 
 def test_bad_specs_name_the_problem():
-    with pytest.raises(ValueError, match="unknown activation 'tanh'.*registered"):
-        networks.NetworkSpec("tanh", 1)
+    with pytest.raises(ValueError, match="unknown activation 'softplus'.*registered"):
+        networks.NetworkSpec("softplus", 1)
     with pytest.raises(ValueError, match="mean_w1 has 2 entries"):
         networks.NetworkSpec("erf", 1, d_out=3, mean_w1=(0.0, 1.0))
     with pytest.raises(ValueError, match="P1 has no input set for d_in = 4"):
