@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nnqft.activations import activation
+from nnqft import activations
 
 VERDICTS = ("reproduced", "differs", "untestable")
 Z_AGREE = 3.0  # |z| below this: agreement within errors
@@ -123,7 +123,7 @@ def _naturalness(t):
     value = "; ".join(f"{a}: train chi2 drop M1 -> M2 {d:.3g}" + ("" if ok else " (M2 not identifiable)")
                       for a, (d, ok) in drops.items())
     resolved = {a: ok and d > LRT_THRESHOLD for a, (d, ok) in drops.items()}
-    expected = {a: not activation(a).translation_invariant for a in drops}
+    expected = {a: not activations.activation(a).translation_invariant for a in drops}
     agree = resolved == expected
     return value, "reproduced" if agree else "differs", (
         "a y-dependent coupling is resolved (likelihood ratio, p < 0.001) exactly where the GP is not translation "
