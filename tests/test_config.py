@@ -35,11 +35,11 @@ def mutate(fn):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda c: c["deviation"]["activations"].append("tanh"), r"deviation\.activations\[3\]': 'tanh' is not one of"),
+        (lambda c: c["deviation"]["activations"].append("softplus"), r"deviation\.activations\[3\]': 'softplus' is not one of"),
         (lambda c: c["deviation"]["widths"].__setitem__(1, -5), r"deviation\.widths\[1\]': -5 is less than the minimum of 1"),
         (lambda c: c.pop("seed"), r"'seed' is a required property"),
         (lambda c: c.__setitem__("seeed", 3), r"'seeed' was unexpected"),
-        (lambda c: c["architectures"].__setitem__("tanh", {}), r"architectures'.*'tanh' is not one of"),
+        (lambda c: c["architectures"].__setitem__("softplus", {}), r"architectures'.*'softplus' is not one of"),
         (lambda c: c["deviation"].__setitem__("n_networks", 4001), r"deviation\.n_networks': 4001 is not a multiple"),
         (lambda c: c["deviation"].__setitem__("background_chunks", 3), r"deviation\.background_chunks': 3 does not divide"),
         (lambda c: c["fieldtheory"]["propagator"].__setitem__("n_networks", 2001),

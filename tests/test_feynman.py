@@ -159,7 +159,8 @@ def test_box_rule_weights_integrate_polynomials_exactly():
 # --------------------------------------------------------------------------- adaptive references
 
 
-CASES_1D = [("erf", [3.0, 100.0, 1e4]), ("relu", [3.0, 100.0, 1e4]), ("gauss", [3.0, 1e4])]
+CASES_1D = [("erf", [3.0, 100.0, 1e4]), ("relu", [3.0, 100.0, 1e4]), ("gauss", [3.0, 1e4]),
+            ("sin", [3.0, 1e4]), ("linear", [3.0, 100.0, 1e4])]
 
 
 @pytest.mark.parametrize("act,cuts", CASES_1D)
@@ -278,7 +279,7 @@ def test_dataset_layout():
 
 
 def test_infinite_cutoff_only_where_it_converges():
-    for act, kind in (("erf", "K-sb2"), ("relu", "K-sb2"), ("gauss", "K")):
+    for act, kind in (("erf", "K-sb2"), ("relu", "K-sb2"), ("gauss", "K"), ("linear", "K-sb2"), ("sin", "K")):
         spec = spec_for(act, 1)
         with pytest.raises(ValueError, match=f"'{act}'.*'{kind}'"):
             feynman.vertex_integrals(spec, inputs.paper_inputs(act, 1), [10.0, np.inf], propagator=kind)

@@ -17,18 +17,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nnqft import correlators, datasets, estimator_variance, estimators
+from nnqft import correlators, datasets, estimator_variance, estimators, networks
 from nnqft.deviation import ESTIMATORS
 from nnqft.networks import NetworkSpec
 
 # Plain Monte Carlo of a heavy-tailed law under-estimates its mean in most finite samples and its
 # error with it; a systematic mean z below this marks the case (Gauss-net: log-normal units).
 HEAVY_TAIL_MEAN_Z = -1.0
-# Erf's order-8..12 neuron moments by tensor Gauss-Hermite: 32 nodes per dimension keep d_in = 3
-# (32^4 nodes) near 13 s on 2 cores, against ~200 s at 48 nodes; the variances then agree with
-# 64-96 node ones to <= 5e-4 relative (Var(RB)) and 7e-5 (Var(plain)). A Gauss rule is a genuine
-# law, so the law of total variance, and Var(plain) >= Var(RB), hold exactly for it.
-ERF_VARIANCE_RESOLUTION = 32
 
 
 def zscore_summary(ds: xr.Dataset) -> pd.DataFrame:
@@ -105,8 +100,10 @@ def estimator_variance_table(ds: xr.Dataset, spec: NetworkSpec, orders=(4, 6), *
     * ``rb_smaller_true``: true_reduction_min > 1.
 
     ``moments`` (neuron moments of every even order up to 2 max(orders)) default to
-    ``estimator_variance.default_moments``, for Erf at ``resolution`` (default
-    ``ERF_VARIANCE_RESOLUTION``) Gauss-Hermite nodes per dimension.
+    ``estimator_variance.default_moments``, at ``resolution`` Gauss-Hermite nodes per dimension
+    where it falls back to Gauss-Hermite (default: the activation's ``variance_resolution``, for
+    Erf 32, cheaper than the default fallback; see ``nnqft.activations``). A Gauss rule is a
+    genuine law, so the law of total variance, and Var(plain) >= Var(RB), hold exactly for it.
     """
     attrs = dict(activation=spec.activation, d_in=spec.d_in, sw=spec.sw, sb=spec.sb)
     for key, value in attrs.items():
@@ -119,8 +116,7 @@ def estimator_variance_table(ds: xr.Dataset, spec: NetworkSpec, orders=(4, 6), *
     widths = ds["width"].values
     n_networks = int(ds.attrs["n_networks"])
     if moments is None:
-        if resolution is None and spec.activation == "erf":
-            resolution = ERF_VARIANCE_RESOLUTION
+        resolution = resolution or networks.activation(spec.activation).moments.variance_resolution
         moments = estimator_variance.default_moments(spec, x, max(orders), resolution=resolution)
     rows = []
     for n in orders:

@@ -179,14 +179,8 @@ ACTIVATIONS = ("erf", "relu", "gauss")
 
 
 def _integral_spec(act: str, d_in: int) -> networks.NetworkSpec:
-    return networks.NetworkSpec(act, d_in, sb=0.0 if act == "relu" else 1.0)  # P1: ReLU sb = 0
-
-
-def fit_inputs(act: str) -> dict[str, np.ndarray]:
-    """P1's fit protocol (docs/physics.md sec. 4): test 0.01 x {0.2..1.2} (Gauss, Erf) or {0.2..1.2}
-    (ReLU), train = sqrt(2)/2 x test."""
-    test = np.arange(1, 7)[:, None] * 0.2 * (1.0 if act == "relu" else 0.01)
-    return {"train": np.sqrt(2) / 2 * test, "test": test}
+    sw, sb = networks.activation(act).scales  # the registry's defaults (P1: ReLU sb = 0)
+    return networks.NetworkSpec(act, d_in, sw=sw, sb=sb)
 
 
 def _timed(fn) -> tuple[float, object]:
@@ -206,7 +200,8 @@ def integral_cases(d_ins=(1, 2, 3), activations=ACTIVATIONS) -> list[dict]:
                          "cutoffs": ds.sizes["cutoff"], "nodes": ds.attrs["quadrature_nodes"], "seconds": sec})
     for act in activations:
         spec = _integral_spec(act, 1)
-        for name, x in fit_inputs(act).items():
+        for name in inputs.SPLITS:
+            x = inputs.fit_inputs(act, name)
             sec, ds = _timed(lambda: feynman.vertex_integrals(spec, x, [FIT_CUTOFF[act]]))
             rows.append({"part": f"fit-{name}", "activation": act, "d_in": 1, "inputs": ds.sizes["point"],
                          "cutoffs": 1, "nodes": ds.attrs["quadrature_nodes"], "seconds": sec})

@@ -44,15 +44,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnqft import correlators, exact
+from nnqft import correlators, exact, networks
 from nnqft.networks import NetworkSpec
 
 ORDERS = (2, 4, 6)
-# Erf moments beyond order 6 are out of reach of Price's theorem (exact.neuron_moments' Erf
-# quadrature, whose cost grows like resolution^(r/2 - 1)); tensor Gauss-Hermite in the rank-m
-# pre-activation space converges slowly for erf: 96 nodes give ~1e-9 relative at orders 6-12
-# on P1's inputs (48 nodes: ~1e-4). d_in = 3 (96^4 nodes) takes minutes.
-ERF_HERMITE_RESOLUTION = 96
 _CHUNK_ELEMENTS = 2**24  # bound on (terms x multisets x blocks) held at once
 
 
@@ -248,15 +243,16 @@ def required_orders(n: int) -> tuple[int, ...]:
 def default_moments(spec: NetworkSpec, x, n: int, method: str = "auto", resolution: int | None = None) -> dict:
     """Neuron moments of every order ``required_orders(n)`` from ``exact.neuron_moments``.
 
-    ``method="auto"`` is exact.neuron_moments' auto (Gauss-net and ReLU on a ray: closed forms;
-    ReLU: cone quadrature, any order) except for Erf, whose Price quadrature is only practical up
-    to order 6: beyond it, tensor Gauss-Hermite at ``ERF_HERMITE_RESOLUTION`` nodes is used for
-    every order (one quadrature law for all orders keeps the variances those of a genuine law,
-    so non-negative).
+    ``method="auto"`` is exact.neuron_moments' auto, except where the activation's scheme is only
+    practical up to its ``moments.max_order`` (Erf's Price quadrature: 6; ``nnqft.activations``):
+    beyond it, tensor Gauss-Hermite at ``moments.high_order_resolution`` nodes (Erf: 96, ~1e-9
+    relative at orders 6-12; d_in = 3 takes minutes) is used for every order (one quadrature law
+    for all orders keeps the variances those of a genuine law, so non-negative).
     """
     orders = required_orders(n)
-    if method == "auto" and spec.activation == "erf" and max(orders) > 6:
-        method, resolution = "hermite", resolution or ERF_HERMITE_RESOLUTION
+    scheme = networks.activation(spec.activation).moments
+    if method == "auto" and scheme.max_order is not None and max(orders) > scheme.max_order:
+        method, resolution = "hermite", resolution or scheme.high_order_resolution
     return exact.neuron_moments(spec, x, orders, method=method, resolution=resolution)
 
 

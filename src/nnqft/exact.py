@@ -8,15 +8,19 @@ single-neuron moments E[h(x_a1) ... h(x_ar)] over (w0, b0) ~ N(0, diag(sw^2/d_in
 The pre-activations z_a = w0.x_a + b0 are jointly Gaussian with covariance q (P x P) of rank
 m <= d_in + 1, so a neuron moment is an m-dimensional Gaussian integral. How it is computed:
 
-* Gauss-net, and ReLU with sb = 0 on a ray from the origin: closed forms.
-* ReLU: the integrand is positively homogeneous of degree r and supported on the polyhedral
+Each activation's registry entry (``nnqft.activations``, field ``moments``) says which applies:
+
+* closed forms where the entry has one for these inputs (Gauss-net; ReLU with sb = 0 on a ray
+  from the origin; sin; linear).
+* "cone" (ReLU): the integrand is positively homogeneous of degree r and supported on the polyhedral
   cone where the involved z_a are positive. The radial integral is done exactly; the cone is
   cut into simplicial cones on which the angular integrand is analytic (Gauss-Legendre on the
   simplex converges geometrically, unlike Gauss-Hermite across the kinks).
-* Erf: tensor Gauss-Hermite converges slowly (erf(sqrt2 g)^6 needs ~160 nodes per dimension
+* "price" (Erf): tensor Gauss-Hermite converges slowly (erf(sqrt2 g)^6 needs ~160 nodes per dimension
   for 1e-8), so we integrate along the covariance instead (Price's theorem): dimension-free
   nested Gauss-Legendre integrals of the closed-form arcsine kernel.
-* Any other activation: tensor Gauss-Hermite in the m-dimensional pre-activation space.
+* "hermite" (any other activation): tensor Gauss-Hermite in the m-dimensional pre-activation
+  space, at the entry's resolution.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from scipy.special import gammaln, roots_hermitenorm, roots_legendre
 
 from nnqft import correlators, kernels, networks
+from nnqft.activations import erf_kernel, slot_covariance
 from nnqft.networks import NetworkSpec
 
 METHODS = ("auto", "closed", "quadrature", "hermite")
@@ -37,6 +42,9 @@ METHODS = ("auto", "closed", "quadrature", "hermite")
 # P1's inputs, Gauss-Hermite ~1e-14 for Gauss-net (it is slow for ReLU's kinks and Erf).
 DEFAULT_RESOLUTION = {"cone": 24, "price": 20, "hermite": 48}
 _TOL = 1e-10  # relative tolerance of the geometric (rank, incidence) decisions
+# Tensor Gauss-Hermite costs ~1.5 us per node at orders 2-6 on 4 inputs (measured): 2^27 nodes,
+# ~3 min, still admit Erf's 96^4 rule of the estimator variances (d_in = 3) but not tanh's 128^4.
+MAX_HERMITE_NODES = 2**27
 
 
 # ---------------------------------------------------------------- validation and helpers
@@ -69,11 +77,6 @@ def _gauss_legendre01(n: int) -> tuple[np.ndarray, np.ndarray]:
     return (t + 1) / 2, w / 2
 
 
-def _slot_covariance(q: np.ndarray, tuples: np.ndarray) -> np.ndarray:
-    """Covariance of the pre-activations in the slots of each multiset, shape (T, r, r)."""
-    return q[tuples[:, :, None], tuples[:, None, :]]
-
-
 def _preactivation_factor(spec: NetworkSpec, x: np.ndarray) -> np.ndarray:
     """L (P, m) with L L^T = q and m = rank q: z = L g for g ~ N(0, I_m)."""
     theta = np.column_stack([x * spec.sw / np.sqrt(spec.d_in), np.full(len(x), spec.sb)])
@@ -85,46 +88,13 @@ def _preactivation_factor(spec: NetworkSpec, x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- closed forms
 
 
-def _gauss_closed(q: np.ndarray, tuples: np.ndarray) -> np.ndarray:
-    c = _slot_covariance(q, tuples)
-    # E[exp(sum_s z_s - sum_s q_ss)] = exp(sum_{s<t} C_st - sum_s C_ss / 2)
-    return np.exp(0.5 * c.sum(axis=(-2, -1)) - np.trace(c, axis1=-2, axis2=-1))
-
-
-def _on_ray(spec: NetworkSpec, q: np.ndarray) -> bool:
-    """sb = 0 and all inputs are non-negative multiples of one direction (q_ab = sqrt(q_aa q_bb))."""
-    s = np.sqrt(np.diag(q))
-    return spec.sb == 0 and np.allclose(q, np.outer(s, s), rtol=0, atol=_TOL * q.max())
-
-
-def _relu_ray_closed(q: np.ndarray, tuples: np.ndarray) -> np.ndarray:
-    # h(x_a) = sqrt(q_aa) relu(g) with one standard normal g, and E[relu(g)^r] = (r-1)!!/2
-    r = tuples.shape[1]
-    return np.prod(np.sqrt(np.diag(q))[tuples], axis=1) * _double_factorial(r - 1) / 2
-
-
-def _closed(spec: NetworkSpec, q: np.ndarray, tuples: np.ndarray) -> np.ndarray:
-    if spec.activation == "gauss":
-        return _gauss_closed(q, tuples)
-    if spec.activation == "relu" and _on_ray(spec, q):
-        return _relu_ray_closed(q, tuples)
-    raise ValueError(
-        f"no closed form for activation {spec.activation!r} with sb={spec.sb} on these inputs "
-        "(closed forms: gauss; relu with sb = 0 and inputs on one ray)"
-    )
-
-
-def _has_closed_form(spec: NetworkSpec, q: np.ndarray) -> bool:
-    return spec.activation == "gauss" or (spec.activation == "relu" and _on_ray(spec, q))
+def _closed_form(spec: NetworkSpec, q: np.ndarray):
+    """The registry's closed form of the moments on these inputs (a function of the multisets), or None."""
+    closed = networks.activation(spec.activation).moments.closed
+    return closed and closed(spec, q)
 
 
 # ---------------------------------------------------------------- Erf: Price's theorem
-
-
-def _erf_pair(c: np.ndarray) -> np.ndarray:
-    return (2 / np.pi) * np.arcsin(
-        2 * c[..., 0, 1] / np.sqrt((1 + 2 * c[..., 0, 0]) * (1 + 2 * c[..., 1, 1]))
-    )
 
 
 def _erf_price(c: np.ndarray, n: int) -> np.ndarray:
@@ -140,7 +110,7 @@ def _erf_price(c: np.ndarray, n: int) -> np.ndarray:
     """
     r = c.shape[-1]
     if r == 2:
-        return _erf_pair(c)
+        return erf_kernel(c[..., 0, 1], c[..., 0, 0], c[..., 1, 1])
     pairs = np.array(list(itertools.combinations(range(r), 2)))
     rest = np.array([[i for i in range(r) if i not in p] for p in pairs])
     lam, w = _gauss_legendre01(n)
@@ -355,6 +325,12 @@ def _hermite(spec: NetworkSpec, x: np.ndarray, orders, n: int, chunk: int = 2**1
     """Tensor Gauss-Hermite over g ~ N(0, I_m), z = L g, for every multiset of every order."""
     l = _preactivation_factor(spec, x)
     m = l.shape[1]
+    if n**m > MAX_HERMITE_NODES:
+        raise ValueError(
+            f"tensor Gauss-Hermite for {spec.activation!r} needs {n}^{m} = {n**m:.2e} nodes (rank-{m} "
+            f"pre-activations, d_in = {spec.d_in}), over the budget {MAX_HERMITE_NODES:.2e} (minutes on 2 "
+            f"cores); use fewer input dimensions or an explicit smaller resolution"
+        )
     q_diag = networks.preactivation_variance(spec, x)
     h = networks.activation(spec.activation).h
     t, w = roots_hermitenorm(n)
@@ -383,13 +359,15 @@ def neuron_moments(
     spec : zero-mean network specification (d_out and the width play no role).
     x : inputs, shape (P, d_in).
     orders : even orders r.
-    method : "closed" (Gauss-net; ReLU with sb = 0 on a ray), "quadrature" (ReLU: exact
-        radial integral and simplex Gauss rules on cones; Erf: Price's theorem; otherwise
-        Gauss-Hermite), "hermite" (tensor Gauss-Hermite in the rank-m pre-activation space,
-        any activation; slow for ReLU's kinks and Erf's steepness), or "auto" (closed form
-        where one exists, else quadrature).
-    resolution : Gauss nodes per dimension (per level for Erf); None takes
-        ``DEFAULT_RESOLUTION`` of the scheme used.
+    method : "closed" (the registry entry's closed form: Gauss-net, sin, linear; ReLU with
+        sb = 0 on a ray), "quadrature" (the entry's scheme: ReLU exact radial integral and
+        simplex Gauss rules on cones; Erf Price's theorem; otherwise Gauss-Hermite), "hermite"
+        (tensor Gauss-Hermite in the rank-m pre-activation space, any activation; slow for
+        ReLU's kinks and Erf's steepness), or "auto" (closed form where one exists, else
+        quadrature).
+    resolution : Gauss nodes per dimension (per level for Erf); None takes the entry's
+        ``hermite_resolution`` for Gauss-Hermite where it sets one, else ``DEFAULT_RESOLUTION``
+        of the scheme used.
 
     Returns
     -------
@@ -402,16 +380,22 @@ def neuron_moments(
         raise ValueError(f"resolution must be a positive integer, got {resolution}")
     q = kernels.preactivation_covariance(spec, x)
     tuples = {r: correlators.multisets(len(x), r) for r in orders}
-    if method == "closed" or (method == "auto" and _has_closed_form(spec, q)):
-        return {r: _closed(spec, q, t) for r, t in tuples.items()}
-    scheme = "hermite"
-    if method != "hermite" and spec.activation in ("relu", "erf"):
-        scheme = "cone" if spec.activation == "relu" else "price"
-    n = resolution or DEFAULT_RESOLUTION[scheme]
+    closed = _closed_form(spec, q) if method in ("closed", "auto") else None
+    if method == "closed" and closed is None:
+        raise ValueError(
+            f"no closed form for activation {spec.activation!r} with sb={spec.sb} on these inputs "
+            f"(activations with closed forms, some only on special inputs: "
+            f"{sorted(n for n, a in networks.ACTIVATIONS.items() if a.moments.closed)})"
+        )
+    if closed is not None:
+        return {r: closed(t) for r, t in tuples.items()}
+    entry = networks.activation(spec.activation).moments
+    scheme = "hermite" if method == "hermite" else entry.quadrature
+    n = resolution or (scheme == "hermite" and entry.hermite_resolution) or DEFAULT_RESOLUTION[scheme]
     if scheme == "hermite":
         return _hermite(spec, x, orders, n)
     if scheme == "price":
-        return {r: _erf_price_chunked(_slot_covariance(q, t), n) for r, t in tuples.items()}
+        return {r: _erf_price_chunked(slot_covariance(q, t), n) for r, t in tuples.items()}
     l, rules = _preactivation_factor(spec, x), {}
     return {r: _relu_cone(l, t, n, rules) for r, t in tuples.items()}
 

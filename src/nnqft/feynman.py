@@ -15,15 +15,20 @@ on the index multisets t of ``correlators.multisets``. The propagator P inside t
 recorded option: ``"K-sb2"`` (P1's code: K - sb^2, since the output bias is an independent
 Gaussian and cannot contribute to connected correlators) or ``"K"``.
 
+How an activation's propagator behaves (growth or Gaussian decay, length scale, kinks, the
+Gauss-Legendre resolution) is its registry entry's ``propagator`` (``nnqft.activations``); only
+activations with a closed-form kernel have box integrals (``Activation.box_integrals``).
+
 Quadrature (``box_rule``): the box of the largest cutoff is cut into nested square shells whose
-radii are every cutoff plus, for Erf and ReLU, a geometric sequence (ratio <= 2) starting at the
+radii are every cutoff plus, for growing or bounded propagators (Erf, ReLU), a geometric sequence (ratio <= 2) starting at the
 kernel's own length scale (ReLU with sb = 0 has none: its kernel is homogeneous, so the shells
 grade down to 1e-3 of the smallest cutoff). Each shell between radii s < r is the product of the
 per-axis intervals {[-r,-s], [-s,0], [0,s], [s,r]} minus the inner box, so 0 (ReLU's kink) and
 every cutoff are cell faces. A cell is bisected until its side is at most ``eta`` times the local
 length: max(scale, distance to the origin) for Erf/ReLU (ReLU, d_in >= 2: ``kink_depth`` more
 bisections where a cell touches the rays y || +-x_i on which K is only C^2), the propagator width
-sqrt(d_in)/sw for Gauss-net inside its decay radius (uniform cells, no grading needed). Each cell
+sqrt(d_in)/sw for decaying propagators (Gauss-net, sin) inside their decay radius (uniform cells,
+no grading needed). Each cell
 gets a tensor Gauss-Legendre rule and the index of the smallest cutoff whose box contains it, so
 one pass over the cells of the largest box gives every nested cutoff by cumulative sums. Memory
 stays bounded: nodes are generated and used in chunks of whole cells (``max_nodes``).
@@ -32,8 +37,8 @@ Every integral over the multisets is done as dense matrix products per cutoff sh
 ``I4 = [(P2 w) P2^T]`` gathered at (pair(ab), pair(cd)), ``I6 = [(P3 w) P3^T]`` at
 (triple(abc), triple(def)), with ``P2``/``P3`` the propagator products over the 2-/3-multisets.
 
-``np.inf`` is a valid cutoff only where the integral converges: Gauss-net with propagator K - sb^2
-(or K with sb = 0), whose propagator decays as a Gaussian. There the grid stops at the radius
+``np.inf`` is a valid cutoff only where the integral converges: a propagator that decays as a
+Gaussian (Gauss-net, sin), K - sb^2 or K with sb = 0. There the grid stops at the radius
 where the integrand's tail is below 1e-16 relative (``decay_radius``). Anything else raises.
 """
 
@@ -47,7 +52,8 @@ from typing import Iterator
 import numpy as np
 import xarray as xr
 
-from nnqft import correlators, kernels
+from nnqft import correlators, kernels, networks
+from nnqft.activations import Resolution
 from nnqft.networks import NetworkSpec
 
 from threadpoolctl import threadpool_limits
@@ -92,54 +98,49 @@ def propagator_diagonal(spec: NetworkSpec, y, kind: str = "K-sb2") -> np.ndarray
 def decay_radius(spec: NetworkSpec, x, kind: str = "K-sb2") -> float:
     """Half-width (sup norm) beyond which the box integrals have converged to 1e-16, or inf.
 
-    Finite only for Gauss-net with a propagator that decays as a Gaussian (K - sb^2, or K with
-    sb = 0): ``max_i |x_i| + 6.5 / sqrt(c)``, c = sw^2 / d_in, where the slowest integrand,
-    P(x_a, y) P(x_b, y) ~ exp(-c |y - xbar|^2), has a relative tail erfc(6.5)/2 ~ 2e-20 per axis
-    (the |y|^2 weight of I4_y2 multiplies it by < 1e3).
+    Finite only for activations whose propagator decays as a Gaussian (registry: growth None;
+    Gauss-net, sin) with K - sb^2, or K with sb = 0: ``max_i |x_i| + 6.5 / sqrt(c)``,
+    c = sw^2 / d_in, where the slowest integrand, P(x_a, y) P(x_b, y) <~ exp(-c |y - xbar|^2)
+    (|xbar| <= max_i |x_i|), has a relative tail erfc(6.5)/2 ~ 2e-20 per axis (the |y|^2 weight of
+    I4_y2 multiplies it by < 1e3).
     """
     _check_kind(kind)
-    if spec.activation != "gauss" or (kind == "K" and spec.sb != 0):
+    if not _decays(spec) or (kind == "K" and spec.sb != 0):
         return np.inf
     c = spec.sw**2 / spec.d_in
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     return float(np.max(np.linalg.norm(x, axis=1), initial=0.0) + T_SIGMA / np.sqrt(c))
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """How fine the cells are: Gauss-Legendre ``order`` per axis, cell side <= ``eta`` x local length."""
+# Each activation's box rule (``Resolution``) is its registry entry's ``propagator.resolution``.
+# Those of P1's activations were tuned against a much finer rule of the same kind and against
+# scipy's adaptive quadrature (tests/test_feynman.py) on P1's inputs, d_in = 1, 2, 3, cutoffs 0.5
+# to 1e5 including the worst case where the cells are as large as the criterion allows. Errors
+# relative to each entry (or to 1e-9 x the largest entry for entries that cancel by symmetry): Erf
+# <= 5e-12, ReLU (sb = 0) <= 7e-9 (its C^2 rays, d_in >= 2, limit the rate: two extra bisections
+# along them, 1e-15 in d_in = 1), Gauss <= 1e-13.
 
-    order: int
-    eta: float
-    kink_depth: int = 0  # extra bisections of cells that touch a non-smooth set of the kernel
+
+def _propagator_of(spec: NetworkSpec):
+    """The registry's description of the propagator; raises where the box integrals are infeasible."""
+    entry = networks.activation(spec.activation)
+    if not entry.box_integrals:
+        feasible = [n for n, a in networks.ACTIVATIONS.items() if a.box_integrals]
+        raise ValueError(
+            f"activation {spec.activation!r} has no closed-form kernel, so its Feynman box integrals are not "
+            f"computed: Gauss-Hermite of the propagator at |y| >> 1 converges only algebraically (see "
+            f"nnqft.activations.Activation.box_integrals); feasible: {feasible}"
+        )
+    return entry.propagator
 
 
-# Tuned against a much finer rule of the same kind and against scipy's adaptive quadrature
-# (tests/test_feynman.py) on P1's inputs, d_in = 1, 2, 3, cutoffs 0.5 to 1e5 including the worst
-# case where the cells are as large as the criterion allows. Errors relative to each entry (or to
-# 1e-9 x the largest entry for entries that cancel by symmetry): Erf <= 5e-12, ReLU (sb = 0)
-# <= 7e-9 (its C^2 rays, d_in >= 2, limit the rate: two extra bisections along them, 1e-15 in
-# d_in = 1), Gauss <= 1e-13.
-DEFAULT_RESOLUTION = {
-    "erf": Resolution(order=12, eta=1.0),
-    "relu": Resolution(order=8, eta=1.0, kink_depth=2),
-    "gauss": Resolution(order=20, eta=4.0),
-}
+def _decays(spec: NetworkSpec) -> bool:
+    return _propagator_of(spec).growth is None
 
 
 def _length_scale(spec: NetworkSpec) -> float:
-    """The kernel's own length in y, 0 for the scale-free ReLU with sb = 0.
-
-    Erf: the complex zero of 1 + 2 q(y, y) lies at |y| = sqrt(d (1 + 2 sb^2) / 2) / sw.
-    ReLU: q(y, y) vanishes at |y| = sb sqrt(d) / sw. Gauss: the width sqrt(d) / sw of
-    exp(-sw^2 |x - y|^2 / (2 d)). Other activations: sqrt(d (1 + sb^2)) / sw.
-    """
-    d, sw, sb = spec.d_in, spec.sw, spec.sb
-    return {
-        "erf": np.sqrt(d * (1 + 2 * sb**2) / 2) / sw,
-        "relu": sb * np.sqrt(d) / sw,
-        "gauss": np.sqrt(d) / sw,
-    }.get(spec.activation, np.sqrt(d * (1 + sb**2)) / sw)
+    """The kernel's own length in y (registry), 0 for the scale-free ReLU with sb = 0."""
+    return _propagator_of(spec).length_scale(spec.d_in, spec.sw, spec.sb)
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,9 @@ def _validate_cutoffs(spec: NetworkSpec, x, cutoffs, kind: str) -> np.ndarray:
     if np.isinf(cut[-1]) and not np.isfinite(decay_radius(spec, x, kind)):
         raise ValueError(
             f"cutoff inf: the box integrals diverge for activation {spec.activation!r} with "
-            f"propagator {kind!r} (sb = {spec.sb}); np.inf is allowed only for 'gauss' with "
-            f"'K-sb2' (or 'K' with sb = 0), whose propagator decays as a Gaussian"
+            f"propagator {kind!r} (sb = {spec.sb}); np.inf is allowed only for "
+            f"{[n for n, a in networks.ACTIVATIONS.items() if a.box_integrals and a.propagator.growth is None]} "
+            f"with 'K-sb2' (or 'K' with sb = 0), whose propagators decay as a Gaussian"
         )
     return cut
 
@@ -213,7 +215,7 @@ def _kink_set(spec: NetworkSpec, x):
     d_in = 1 the half-lines, where K is a polynomial: none); with sb > 0 the points y = x_i (for
     d_in = 1 also made cell faces). The origin (sb = 0) is a grading centre already.
     """
-    if spec.activation != "relu" or spec.d_in == 1:
+    if not _propagator_of(spec).kinks or spec.d_in == 1:
         return None
     x = x[np.linalg.norm(x, axis=1) > 0]
     if spec.sb > 0:
@@ -287,33 +289,34 @@ def box_rule(spec: NetworkSpec, x, cutoffs, *, propagator: str = "K-sb2",
              resolution: Resolution | None = None, ratio: float = 2.0) -> BoxRule:
     """The nested-box quadrature rule for strictly increasing ``cutoffs`` (see the module docstring).
 
-    Shell radii: every cutoff, the decay radius (Gauss-net) and a geometric sequence of ``ratio``
+    Shell radii: every cutoff, the decay radius (decaying propagators) and a geometric sequence of ``ratio``
     from the kernel length scale (ReLU with sb = 0: from 1e-3 x the smallest cutoff) to the
     largest finite radius. Cells are bisected until side <= eta x local length, the local length
     being max(scale, min |y| over the cell) (Erf, ReLU; for ReLU with sb = 0 additionally no
-    smaller than 1e-3 x the smallest cutoff) or the Gauss width sqrt(d)/sw inside the decay radius.
+    smaller than 1e-3 x the smallest cutoff) or the Gauss width sqrt(d)/sw inside the decay radius
+    (decaying propagators: Gauss-net, sin).
     """
     _check_kind(propagator)
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if x.shape[1] != spec.d_in:
         raise ValueError(f"inputs have {x.shape[1]} coordinates, spec.d_in = {spec.d_in}")
     cut = _validate_cutoffs(spec, x, cutoffs, propagator)
-    res = resolution or DEFAULT_RESOLUTION.get(spec.activation, Resolution(order=8, eta=1.0))
+    res = resolution or _propagator_of(spec).resolution
     d = spec.d_in
     trunc = decay_radius(spec, x, propagator)
     r_max = min(cut[-1], trunc)
     scale = _length_scale(spec)
-    gauss = spec.activation == "gauss"
+    decays = _decays(spec)
     floor = 1e-3 * min(cut[0], r_max) if scale == 0 else 0.0
     start = min(scale if scale > 0 else floor, r_max)
     n_geo = int(np.ceil(np.log(r_max / start) / np.log(ratio))) if r_max > start else 0
-    # Gauss-net needs no grading: its cells are uniform (side <= eta x width) out to the decay
-    # radius, and beyond it (propagator K) the integrand is constant.
-    geometric = [] if gauss else start * ratio ** np.arange(n_geo + 1)
+    # A decaying propagator needs no grading: its cells are uniform (side <= eta x width) out to
+    # the decay radius, and beyond it (propagator K) the integrand is constant.
+    geometric = [] if decays else start * ratio ** np.arange(n_geo + 1)
     radii = [geometric, cut[cut <= r_max], [r_max]]
-    if spec.activation == "relu" and d == 1 and spec.sb > 0:  # K(x, y) is C^2 at y = x
+    if _propagator_of(spec).kinks and d == 1 and spec.sb > 0:  # K(x, y) is C^2 at y = x
         radii.append(np.abs(x[:, 0]))
-    if gauss:  # the Gaussian part needs resolving out to where it has decayed (sqrt(2) further
+    if decays:  # the Gaussian part needs resolving out to where it has decayed (sqrt(2) further
         # for K, whose terms include single propagators exp(-c |y - x|^2 / 2))
         resolve = decay_radius(spec, x, "K-sb2") * (1.0 if np.isfinite(trunc) else np.sqrt(2))
         radii.append([min(resolve, r_max)])
@@ -325,7 +328,7 @@ def box_rule(spec: NetworkSpec, x, cutoffs, *, propagator: str = "K-sb2",
 
     def target(lo, hi):
         rmin = np.linalg.norm(np.clip(0.0, lo, hi), axis=1)
-        if gauss:
+        if decays:
             return np.where(rmin < resolve, res.eta * scale, np.inf)
         out = res.eta * np.maximum(scale, rmin)
         if kinks is not None and res.kink_depth:

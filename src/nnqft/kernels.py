@@ -1,8 +1,8 @@
 """Gaussian-process kernels K(x, x') = sb^2 + sw^2 E[h(z) h(z')] of the infinite-width limit.
 
 (z, z') is the zero-mean Gaussian pre-activation pair with covariance q(x, x') =
-sb^2 + sw^2 x.x'/d_in. Closed forms for the registered activations (docs/physics.md sec. 1);
-any other activation falls back to Gauss-Hermite quadrature of the same expectation.
+sb^2 + sw^2 x.x'/d_in. Each activation's registry entry carries its closed form (docs/physics.md
+sec. 1) or None, for which Gauss-Hermite quadrature of the same expectation is used.
 """
 
 from __future__ import annotations
@@ -19,28 +19,11 @@ def preactivation_covariance(spec: NetworkSpec, x, y=None) -> np.ndarray:
     return spec.sb**2 + spec.sw**2 * (x @ y.T) / spec.d_in
 
 
-def _erf_pair(qxy, qxx, qyy):
-    return (2 / np.pi) * np.arcsin(2 * qxy / np.sqrt((1 + 2 * qxx) * (1 + 2 * qyy)))
-
-
-def _relu_pair(qxy, qxx, qyy):
-    norm = np.sqrt(qxx * qyy)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos_t = np.where(norm > 0, qxy / np.where(norm > 0, norm, 1.0), 1.0)
-    t = np.arccos(np.clip(cos_t, -1.0, 1.0))
-    return norm * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi)
-
-
-def _gauss_pair(qxy, qxx, qyy):
-    return np.exp(qxy - 0.5 * (qxx + qyy))
-
-
-_CLOSED_FORMS = {"erf": _erf_pair, "relu": _relu_pair, "gauss": _gauss_pair}
-
-
-def _quadrature_pair(name, qxy, qxx, qyy, order=64):
-    """E[h(z; qxx) h(z'; qyy)] by tensor Gauss-Hermite quadrature on the Cholesky factor."""
-    h = activation(name).h
+def _quadrature_pair(name, qxy, qxx, qyy, order=None):
+    """E[h(z; qxx) h(z'; qyy)] by tensor Gauss-Hermite quadrature on the Cholesky factor, with
+    ``order`` nodes per axis (None: the activation's ``kernel_order``)."""
+    entry = activation(name)
+    h, order = entry.h, order or entry.kernel_order
     t, w = np.polynomial.hermite_e.hermegauss(order)
     w = w / np.sqrt(2 * np.pi)
     u, v = np.meshgrid(t, t, indexing="ij")
@@ -78,7 +61,7 @@ def hidden_variance(spec: NetworkSpec, x) -> np.ndarray:
 
 
 def _pair(spec: NetworkSpec):
-    pair = _CLOSED_FORMS.get(spec.activation)
+    pair = activation(spec.activation).kernel
     if pair is None:
         return lambda qxy, qxx, qyy: _quadrature_pair(spec.activation, qxy, qxx, qyy)
     return pair

@@ -3,64 +3,20 @@
     f(x) = W1 . h(W0 x + b0) + b1,   W0 ~ N(mu0, sw^2/d_in), b0 ~ N(0, sb^2),
                                       W1 ~ N(mu1, sw^2/N),    b1 ~ N(0, sb^2).
 
-An activation is registered once in ``ACTIVATIONS``; everything else (sampling, kernels,
-exact moments) looks it up by name, so a new architecture is one ``Activation`` entry.
+An activation is registered once in ``nnqft.activations.ACTIVATIONS`` (re-exported here);
+everything else (sampling, kernels, exact moments, Feynman integrals, inputs) looks it up by
+name, so a new architecture is one ``Activation`` entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Activation:
-    """A hidden-unit non-linearity h(z; q) with q = q(x, x) the pre-activation variance at x.
-
-    ``h`` must accept numpy and jax arrays. Most activations ignore ``q``; Gauss-net uses it as
-    the normaliser that makes its kernel translation invariant.
-    """
-
-    name: str
-    h: Callable
-    description: str
-
-
-def _erf(z, q):
-    return jax.scipy.special.erf(z)
-
-
-def _relu(z, q):
-    return jnp.maximum(z, 0.0)
-
-
-def _gauss(z, q):
-    # exp(z) / exp(q(x,x)) with q(x,x) = sb^2 + sw^2 |x|^2 / d_in: the exact normaliser for any
-    # d_in, sw, sb (the authors' code hard-codes sw = sb = 1; docs/physics.md sec. 9, defect 2).
-    return jnp.exp(z - q)
-
-
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation("erf", _erf, "Erf-net: h = erf(z)"),
-        Activation("relu", _relu, "ReLU-net: h = max(0, z)"),
-        Activation("gauss", _gauss, "Gauss-net: h = exp(z) / exp(q(x, x))"),
-    )
-}
-
-
-def activation(name: str) -> Activation:
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; registered: {sorted(ACTIVATIONS)}"
-        ) from None
+from nnqft.activations import ACTIVATIONS, Activation, activation  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nnqft import activations
+
 VERDICTS = ("reproduced", "differs", "untestable", "invalid")
 Z_AGREE = 3.0  # |z| below this: agreement within errors
 # A first-order EFT "predicts" Delta G4 when its test MAPE is below this (P1 quotes far smaller
@@ -136,7 +138,8 @@ LRT_THRESHOLD = float(stats.chi2.isf(0.001, 1))
 
 
 def _naturalness(t):
-    """Constant lambda suffices for Gauss-net (translation-invariant GP); Erf/ReLU resolve lambda(y)."""
+    """Constant lambda suffices for a translation-invariant GP (registry: Gauss-net); the others
+    (P1: Erf, ReLU) resolve lambda(y)."""
     fits = t["eft_fits.csv"]
     drops = {}
     for activation in sorted(fits["activation"].unique()):
@@ -148,7 +151,7 @@ def _naturalness(t):
     value = "; ".join(f"{a}: train chi2 drop M1 -> M2 {d:.3g}" + ("" if ok else " (M2 not identifiable)")
                       for a, (d, ok) in drops.items())
     resolved = {a: ok and d > LRT_THRESHOLD for a, (d, ok) in drops.items()}
-    expected = {a: a != "gauss" for a in drops}
+    expected = {a: not activations.activation(a).translation_invariant for a in drops}
     agree = resolved == expected
     return value, "reproduced" if agree else "differs", (
         "a y-dependent coupling is resolved (likelihood ratio, p < 0.001) exactly where the GP is not translation "
