@@ -36,13 +36,16 @@ def _activation_enums(node, path=""):
     return out
 
 
-SCHEMA = yaml.safe_load(config.SCHEMA_PATH.read_text())
+SCHEMA = config.load_schema()
 EFT = SCHEMA["properties"]["eft"]["properties"]
 # Enums that may list a subset of the registry, and the subset: the EFT stages need box integrals;
 # translations are a symmetry only of a translation-invariant kernel (checked numerically below).
 SUBSET_ENUMS = {
     "/properties/eft/properties/activations/items": set(activations.with_box_integrals()),
     "/properties/eft/properties/rg/properties/activations/items": set(activations.with_box_integrals()),
+    "/properties/eft/properties/widths/propertyNames": set(activations.with_box_integrals()),
+    "/properties/eft/properties/cutoffs/propertyNames": set(activations.with_box_integrals()),
+    "/properties/eft/properties/rg/properties/widths/propertyNames": set(activations.with_box_integrals()),
     "/properties/symmetry/properties/translation/properties/activation":
         {n for n, a in ACTIVATIONS.items() if a.translation_invariant},
 }
@@ -50,7 +53,7 @@ SUBSET_ENUMS = {
 
 def test_schema_enums_list_the_registry():
     enums = _activation_enums(SCHEMA)
-    assert len(enums) == 9  # every activation enum is classified below; a new one must be too
+    assert len(enums) == 12  # every activation enum is classified below; a new one must be too
     assert set(SUBSET_ENUMS) <= set(enums)
     for path, names in enums.items():
         assert names == SUBSET_ENUMS.get(path, set(ACTIVATIONS)), path
@@ -58,9 +61,16 @@ def test_schema_enums_list_the_registry():
 
 def test_schema_per_activation_eft_keys_cover_the_eft_activations():
     box = set(activations.with_box_integrals())
-    assert set(EFT["widths"]["properties"]) == box
-    assert set(EFT["cutoffs"]["properties"]) == box
-    assert set(EFT["rg"]["properties"]["widths"]["properties"]) == box
+    assert set(EFT["widths"]["propertyNames"]["enum"]) == box
+    assert set(EFT["cutoffs"]["propertyNames"]["enum"]) == box
+    assert set(EFT["rg"]["properties"]["widths"]["propertyNames"]["enum"]) == box
+
+
+def test_the_schema_file_names_no_activation_itself():
+    """Its activation enums are the registry's (config.registry_enums): a new activation is one entry."""
+    raw = yaml.safe_load(config.SCHEMA_PATH.read_text())
+    assert _activation_enums(raw) == {}
+    assert "BOX_INTEGRAL_ACTIVATIONS" in config.SCHEMA_PATH.read_text()
 
 
 def test_box_integrals_are_exactly_the_closed_form_kernels():

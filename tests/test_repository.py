@@ -63,7 +63,7 @@ def imported_top_level(statement: str) -> set[str]:
 
 
 def test_plotting_and_the_package_import_neither_jax_nor_scikit_learn():
-    for statement in ("import nnqft", "import nnqft.plots", "import nnqft.params", "import nnqft.replication"):
+    for statement in ("import nnqft", "import nnqft.plots", "import nnqft.params", "import nnqft.golden"):
         mods = imported_top_level(statement)
         assert "jax" not in mods and "sklearn" not in mods, statement
     assert "jax" in imported_top_level("import nnqft.ensemble")  # the check sees JAX where it is imported

@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from nnqft import activations
 from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
 from nnqft.settings import ConfigError
@@ -118,12 +119,34 @@ def _nonfinite_anywhere(node, path=""):
         yield path, node
 
 
+def registry_enums() -> dict[str, list[str]]:
+    """The activation enums of the schema, from the registry: a new activation is one registry entry.
+
+    The schema writes ``enum: ACTIVATIONS`` (every entry), ``BOX_INTEGRAL_ACTIVATIONS`` (those with
+    Feynman box integrals: the EFT stages) or ``TRANSLATION_INVARIANT_ACTIVATIONS``.
+    """
+    return {"ACTIVATIONS": list(ACTIVATIONS), "BOX_INTEGRAL_ACTIVATIONS": activations.with_box_integrals(),
+            "TRANSLATION_INVARIANT_ACTIVATIONS": [n for n, a in ACTIVATIONS.items() if a.translation_invariant]}
+
+
+def load_schema(schema_path: Path = SCHEMA_PATH) -> dict:
+    """The JSON schema of the config with the registry's activation enums filled in."""
+    enums = registry_enums()
+
+    def fill(node):
+        if isinstance(node, dict):
+            return {k: (enums[v] if k == "enum" and isinstance(v, str) else fill(v)) for k, v in node.items()}
+        return [fill(v) for v in node] if isinstance(node, list) else node
+
+    return fill(yaml.safe_load(Path(schema_path).read_text()))
+
+
 def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     """Validate ``config`` in place (defaults filled) and check the cross-key rules.
 
     Raises ConfigError naming the offending key and value.
     """
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     validator = _with_defaults(jsonschema.Draft7Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
