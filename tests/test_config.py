@@ -275,3 +275,13 @@ def test_memory_beyond_the_machine_warns():
     with pytest.warns(config.ConfigWarning, match=r"config key 'independence\.widths': one network of width 1000000000 "
                                                   r"needs 134 GiB"):
         config.warn_if_heavy(cfg, memory_bytes=64 * 2**30, max_seconds=float("inf"))
+
+
+def test_an_exact_stage_beyond_the_quadrature_budget_is_rejected_before_any_job():
+    # tanh has no closed-form moments: tensor Gauss-Hermite needs 128^4 nodes at d_in = 3.
+    def use_tanh(c):
+        c["deviation"].update(activations=["tanh"], d_in=[1, 3])
+        c["architectures"]["tanh"] = {"sw": 1.0, "sb": 1.0}
+
+    with pytest.raises(config.ConfigError, match=r"config key 'deviation\.d_in': 3 needs 2\.68e\+08 Gauss-Hermite"):
+        config.validate(mutate(use_tanh))

@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from nnqft import activations
+from nnqft import activations, exact
 from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
 from nnqft.settings import ConfigError
@@ -181,6 +181,14 @@ def _check_cross_keys(config: dict) -> None:
         raise ConfigError(
             f"config key 'deviation.shards': {dev['shards']} shards for only {dev['n_blocks']} blocks"
         )
+    for name in dev["activations"]:
+        for d_in in dev["d_in"]:
+            if exact.hermite_nodes(name, d_in) > exact.MAX_HERMITE_NODES:
+                raise ConfigError(
+                    f"config key 'deviation.d_in': {d_in} needs {exact.hermite_nodes(name, d_in):.2e} Gauss-Hermite "
+                    f"nodes for the exact moments of {name!r}, over the budget {exact.MAX_HERMITE_NODES:.2e}; "
+                    f"drop {d_in} or {name!r} from deviation.activations"
+                )
     ind = config["independence"]
     if ind["n_networks"] % ind["n_blocks"]:
         raise ConfigError(

@@ -321,6 +321,15 @@ def _product_sums(hz: np.ndarray, weights: np.ndarray, orders) -> dict[int, np.n
     return out
 
 
+def hermite_nodes(name: str, d_in: int) -> int:
+    """Tensor Gauss-Hermite nodes the exact moments of an activation need on d_in-dimensional inputs
+    (rank d_in + 1 pre-activations with a bias); 0 where its scheme is not Gauss-Hermite."""
+    moments = networks.activation(name).moments
+    if moments.closed is not None or moments.quadrature != "hermite":
+        return 0
+    return (moments.hermite_resolution or DEFAULT_RESOLUTION["hermite"]) ** (d_in + 1)
+
+
 def _hermite(spec: NetworkSpec, x: np.ndarray, orders, n: int, chunk: int = 2**17) -> dict:
     """Tensor Gauss-Hermite over g ~ N(0, I_m), z = L g, for every multiset of every order."""
     l = _preactivation_factor(spec, x)

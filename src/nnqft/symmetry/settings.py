@@ -61,9 +61,6 @@ def check(config: dict) -> None:
     for name in sorted(used):
         if name not in config["architectures"]:
             raise ConfigError(f"config key 'architectures.{name}' is missing (used by the {SECTION} section)")
-    if sym["translation"]["activation"] != "gauss":
-        raise ConfigError(f"config key '{_key('translation', 'activation')}': only Gauss-net has a translation "
-                          f"invariant kernel, got {sym['translation']['activation']!r}")
 
 
 def sampling(config: dict, n_networks: int | None = None) -> Sampling:
