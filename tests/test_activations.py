@@ -146,6 +146,7 @@ def test_sin_and_linear_kernels_are_the_closed_forms():
                                rtol=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["tanh", "gelu"])
 def test_quadrature_kernel_order_is_converged(name):
     q = np.array([[2.0, -1.9], [-1.9, 2.0]])
@@ -172,6 +173,7 @@ def test_gauss_hermite_kernel_fails_at_box_scale_so_no_box_integrals():
 # ---------------------------------------------------------------- exact neuron moments
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sin", "linear"])
 @pytest.mark.parametrize("d_in", [1, 2])
 def test_closed_form_moments_match_dense_gauss_hermite(name, d_in):
@@ -184,6 +186,7 @@ def test_closed_form_moments_match_dense_gauss_hermite(name, d_in):
         np.testing.assert_allclose(closed[r], dense[r], rtol=0, atol=1e-12 * np.abs(dense[r]).max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["tanh", "gelu"])
 @pytest.mark.parametrize("d_in", [1, 2])
 def test_default_gauss_hermite_resolution_is_converged(name, d_in):
@@ -194,6 +197,7 @@ def test_default_gauss_hermite_resolution_is_converged(name, d_in):
         assert np.max(np.abs(default[r] - finer[r])) < 1e-8 * np.max(np.abs(finer[r])), r
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NEW)
 def test_exact_moments_agree_with_neuron_monte_carlo(name):
     spec, x = spec_of(name, 2), inputs.paper_inputs(name, 2)

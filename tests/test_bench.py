@@ -1,5 +1,6 @@
 """Smoke test of the benchmark: tiny cases run in-process and the naive moment tensors are right."""
 
+import pytest
 import numpy as np
 
 from nnqft import bench
@@ -11,6 +12,7 @@ def test_naive_n_point_matches_einsum():
     assert np.allclose(bench.naive_n_point(f, 4), np.einsum("ma,mb,mc,md->mabcd", f, f, f, f))
 
 
+@pytest.mark.slow
 def test_tiny_cases_report_rates_and_memory():
     res = {kind: bench.measure(kind, 3, n, n_blocks=2)
            for kind, n in (("engine", 40), ("naive", 10), ("rng-jax", 1000), ("rng-numpy", 1000))}

@@ -57,6 +57,7 @@ def test_bad_configs_name_the_key(change, message):
         config.validate(mutate(change))
 
 
+@pytest.mark.slow
 def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
     bad = mutate(lambda c: c["deviation"]["widths"].__setitem__(0, -2))
     path = tmp_path / "bad.yaml"
@@ -132,6 +133,7 @@ def test_yaml_float_for_an_integer_key_is_rejected(tmp_path):
         config.load(path)
 
 
+@pytest.mark.slow
 def test_seed_bound_is_the_prng_range():
     """SEED_MAX is what jax.random.key accepts with x64 enabled, for every PRNG the schema allows."""
     import jax
@@ -225,6 +227,7 @@ def _snakemake_dry_run(*args):
                           cwd=ROOT, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_snakemake_refuses_a_configfile_without_seed(tmp_path):
     path = _write(tmp_path, "noseed.yaml", mutate(lambda c: c.pop("seed")))
     out = _snakemake_dry_run("--configfile", str(path))
@@ -233,6 +236,7 @@ def test_snakemake_refuses_a_configfile_without_seed(tmp_path):
     assert "config key 'seed' is missing" in out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_snakemake_refuses_nan_before_any_job(tmp_path):
     path = tmp_path / "nan.yaml"
     path.write_text((ROOT / "config" / "ci.yaml").read_text().replace("erf:   {sw: 1.0, sb: 1.0}", "erf:   {sw: 1.0, sb: .nan}"))
@@ -244,6 +248,7 @@ def test_snakemake_refuses_nan_before_any_job(tmp_path):
 # ------------------------------------------------------------------ cost warnings
 
 
+@pytest.mark.slow
 def test_shipped_configs_do_not_warn():
     import warnings
 

@@ -39,6 +39,7 @@ def erf_width3():
     return spec, x, eft.fit_dataset(spec, x, 3, Sampling(seed=11, n_networks=20000, n_blocks=40), "test/eft")
 
 
+@pytest.mark.slow
 def test_gp_deviation_estimator_is_unbiased_and_beats_rao_blackwell(erf_width3):
     spec, x, ds = erf_width3
     for n in (4, 6):
@@ -57,6 +58,7 @@ def test_shrunk_covariance_keeps_variances_and_is_positive_definite():
     assert np.linalg.eigvalsh(cov).min() > 0
 
 
+@pytest.mark.slow
 def test_gls_matches_the_normal_equations_and_its_errors_cover():
     t, truth = 40, np.array([2.0, -3e-4])
     design = np.column_stack([RNG.normal(size=t), 1e4 * RNG.normal(size=t)])  # columns 4 decades apart

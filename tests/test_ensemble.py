@@ -47,6 +47,7 @@ def test_sampling_rejects_uneven_blocks():
         Sampling(seed=3, n_networks=1001, n_blocks=10)
 
 
+@pytest.mark.slow
 def test_correlators_are_byte_identical_for_any_sharding():
     spec = networks.NetworkSpec("erf", 1)
     x = inputs.paper_inputs("erf", 1)
@@ -73,6 +74,7 @@ def test_batch_size_follows_the_memory_budget_not_the_ensemble():
     assert wide * (networks.n_normals(RELU, 1000) + 2 * 1000 * 6) <= 2**20
 
 
+@pytest.mark.slow
 def test_moments_are_float64_and_match_a_numpy_forward_pass():
     spec = networks.NetworkSpec("gauss", 2, d_out=2, sw=1.1, sb=0.7)
     x = inputs.paper_inputs("gauss", 2)

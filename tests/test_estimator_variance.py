@@ -23,6 +23,7 @@ def _setting(name, sb, d_in):
 # ---------------------------------------------------------------- (a) the mean is the exact G^(n)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb, d_in", CASES)
 def test_mean_is_the_exact_correlator(name, sb, d_in):
     spec, x, moments = _setting(name, sb, d_in)
@@ -107,6 +108,7 @@ def _network_samples(spec, x, width, n_networks, rng):
     return f, kh
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sw, sb", [("erf", 1.0, 1.0), ("gauss", 0.2, 0.2)])
 @pytest.mark.parametrize("width", [2, 3])
 def test_variances_match_a_network_monte_carlo(name, sw, sb, width):
@@ -129,6 +131,7 @@ def test_variances_match_a_network_monte_carlo(name, sw, sb, width):
         assert np.all(np.abs(z) < 4.5), (est, z)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb, d_in", CASES)
 def test_law_of_total_variance(name, sb, d_in):
     """Var(plain) = Var(RB) + E[Var(plain | hidden)] >= Var(RB), on every element and width."""
@@ -190,6 +193,7 @@ def _rb_inverse_width_coefficient(spec, x, n):
     return spec.sw**4 * np.einsum("it,jt,ijt->t", coef, coef, c)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sw, sb, d_in", [("gauss", 0.7, 0.6, 1), ("gauss", 1.0, 1.0, 2), ("relu", 1.0, 1.0, 2)])
 @pytest.mark.parametrize("n", [4, 6])
 def test_large_width_limits(name, sw, sb, d_in, n):
@@ -213,6 +217,7 @@ def test_large_width_limits(name, sw, sb, d_in, n):
 # ---------------------------------------------------------------- interface
 
 
+@pytest.mark.slow
 def test_subset_of_multisets_matches_the_full_set():
     spec, x = NetworkSpec("gauss", 1), paper_inputs("gauss", 1)
     full = estimator_variance.estimator_variances(spec, x, WIDTHS, 6)
@@ -250,6 +255,7 @@ def test_reduction_summary_rows():
 # ---------------------------------------------------------------- the workflow's table
 
 
+@pytest.mark.slow
 def test_estimator_variance_table_on_a_small_gauss_net_dataset():
     from nnqft import agreement, datasets, ensemble
     from nnqft.blocks import Sampling

@@ -44,6 +44,7 @@ def test_relu_ray_m4_is_five_over_n_exactly():
 # ---------------------------------------------------------------- closed forms vs quadrature
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d_in", [1, 2, 3])
 def test_gauss_net_quadrature_reproduces_closed_form(d_in):
     spec, x = spec_and_inputs("gauss", 1.0, d_in)
@@ -64,6 +65,7 @@ def test_gauss_net_closed_form_matches_quadrature_on_spread_inputs():
         np.testing.assert_allclose(quad[r], closed[r], rtol=1e-11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb", SETTINGS + [("erf", 0.5)])
 @pytest.mark.parametrize("d_in", [1, 2, 3])
 def test_second_moments_give_the_gp_kernel(name, sb, d_in):
@@ -108,6 +110,7 @@ def polar_relu_moment(rows, r):
     return 2 ** (r / 2) * gamma(r / 2 + 1) * angular / (2 * np.pi)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb, d_in", [("relu", 0.0, 2), ("relu", 1.0, 1)])
 def test_relu_cones_match_an_adaptive_polar_integral(name, sb, d_in):
     spec, x = spec_and_inputs(name, sb, d_in, sw=1.2)
@@ -121,6 +124,7 @@ def test_relu_cones_match_an_adaptive_polar_integral(name, sb, d_in):
         np.testing.assert_allclose(got[r], want, rtol=1e-11)
 
 
+@pytest.mark.slow
 def test_erf_price_integration_matches_dense_gauss_hermite():
     spec, x = spec_and_inputs("erf", 1.0, 1)
     price = exact.neuron_moments(spec, x)
@@ -133,6 +137,7 @@ QUADRATURE_CASES = [("erf", 1.0, 1), ("erf", 1.0, 2), ("erf", 1.0, 3), ("relu", 
                     ("relu", 1.0, 1), ("relu", 1.0, 2), ("relu", 1.0, 3)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb, d_in", QUADRATURE_CASES)
 def test_quadrature_converges_under_refinement(name, sb, d_in):
     spec, x = spec_and_inputs(name, sb, d_in)
@@ -144,6 +149,7 @@ def test_quadrature_converges_under_refinement(name, sb, d_in):
     assert diffs[-1] < 1e-10  # far below 1e-8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb, d_in", [c for c in QUADRATURE_CASES if c[:3] != ("erf", 1.0, 1)])
 def test_default_resolution_is_converged(name, sb, d_in):
     # erf d_in = 1 is checked against dense Gauss-Hermite above
@@ -156,6 +162,7 @@ def test_default_resolution_is_converged(name, sb, d_in):
 # ---------------------------------------------------------------- Monte Carlo cross-checks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, d_in", [("erf", 1), ("erf", 3), ("relu", 1), ("relu", 2), ("relu", 3)])
 def test_quadrature_agrees_with_neuron_monte_carlo(name, d_in):
     spec, x = spec_and_inputs(name, 1.0, d_in)
@@ -179,6 +186,7 @@ def test_quadrature_agrees_with_1e8_neurons(name):
         assert np.max(stderr[r] / np.max(np.abs(want[r]))) < 3e-3
 
 
+@pytest.mark.slow
 def test_monte_carlo_merges_batches_exactly():
     spec, x = spec_and_inputs("erf", 1.0, 2)
     key = jax.random.key(0)
@@ -194,6 +202,7 @@ def test_monte_carlo_merges_batches_exactly():
 # ---------------------------------------------------------------- exact correlators
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb", SETTINGS)
 @pytest.mark.parametrize("d_in", [1, 2, 3])
 def test_two_point_is_width_independent_and_cumulants_scale(name, sb, d_in):
@@ -257,6 +266,7 @@ def test_width_one_six_point_by_direct_expansion(name, sb):
     np.testing.assert_allclose(ex["G6"][0], want, rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, sb", [("erf", 1.0), ("relu", 0.0)])
 def test_exact_g4_agrees_with_the_ensemble_engine(name, sb):
     spec, x = spec_and_inputs(name, sb, 1)
@@ -272,6 +282,7 @@ def test_exact_g4_agrees_with_the_ensemble_engine(name, sb):
 # ---------------------------------------------------------------- errors
 
 
+@pytest.mark.slow
 def test_errors_name_the_problem():
     x = paper_inputs("erf", 1)
     with pytest.raises(ValueError, match="mean_w1"):

@@ -114,6 +114,7 @@ def gauss_closed_form(spec, x, tup, L, weight_y2=False):
     return spec.sw ** (2 * len(tup)) * val
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [1, 2, 3])
 @pytest.mark.parametrize("sw,scale", [(1.0, 1.0), (1.3, 100.0)])
 def test_gauss_closed_form_including_infinite_cutoff(d, sw, scale):
@@ -197,6 +198,7 @@ def test_d1_scalar_quad_spot_checks():
         assert abs(ds.I4.values[0, pos] / ref - 1) < 1e-9, act
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("act,cuts", [("erf", [2.0, 50.0]), ("relu", [2.0, 50.0]), ("gauss", [2.0, 50.0])])
 def test_d2_against_cubature(act, cuts):
     """d_in = 2, P1's four inputs, every element of every integral: scipy.integrate.cubature
@@ -217,6 +219,7 @@ def test_d2_against_cubature(act, cuts):
             assert err < 1e-6, (v, L, err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("act", ["erf", "relu", "gauss"])
 def test_d3_elements_against_cubature(act):
     """d_in = 3, P1's four inputs: all 35 I4 and 16 J at Lambda = 4 with cubature (tensor
@@ -242,6 +245,7 @@ def test_d3_elements_against_cubature(act):
 # --------------------------------------------------------------------------- nested cutoffs, dataset
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("act,d", [("erf", 1), ("relu", 2), ("gauss", 2), ("erf", 3)])
 def test_nested_cutoffs_equal_separate_calls(act, d):
     spec = spec_for(act, d)

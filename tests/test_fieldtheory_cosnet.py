@@ -75,6 +75,7 @@ def test_cosnet_rejects_bad_parameters():
         cosnet.CosNet(1, -1.0, 5.0, 10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [1, 2, 3])
 @pytest.mark.parametrize("parametrisation", cosnet.PARAMETRISATIONS)
 def test_momenta_follow_their_radial_law(d, parametrisation):
@@ -95,6 +96,7 @@ def test_momenta_follow_their_radial_law(d, parametrisation):
     assert np.all(np.abs(unit.mean(axis=0)) < 5 / np.sqrt(len(b)))
 
 
+@pytest.mark.slow
 def test_alpha0_inverse_cdf_is_accurate_at_the_edges():
     u = np.array([0.0, 1e-14, 1e-8, 0.3, 0.999999, 1.0])
     for d in (1, 2, 3):
@@ -105,6 +107,7 @@ def test_alpha0_inverse_cdf_is_accurate_at_the_edges():
         np.testing.assert_allclose(got, u, atol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_field_forms_agree(d):
     net = cosnet.CosNet(d, M, 5.0, 7, "uniform")
@@ -152,6 +155,7 @@ def numpy_neurons(d, m, cutoff, parametrisation, n, rng):
     return np.sqrt(s2), b, rng.uniform(-np.pi, np.pi, n)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [1, 2, 3])
 @pytest.mark.parametrize("parametrisation", cosnet.PARAMETRISATIONS)
 def test_exact_single_neuron_4pt_against_parameter_space_monte_carlo(d, parametrisation):
@@ -171,6 +175,7 @@ def test_exact_single_neuron_4pt_against_parameter_space_monte_carlo(d, parametr
     assert np.all(np.abs(g_mc - g) < 4.5 * g_se)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parametrisation", cosnet.PARAMETRISATIONS)
 def test_kernel_variance_against_monte_carlo(parametrisation):
     rng = np.random.default_rng(5)
@@ -204,6 +209,7 @@ def test_connected_4pt_tends_to_a_nonzero_plateau(parametrisation):
     assert cosnet.connected_4pt(base[None], net100)[0] == pytest.approx(cosnet.connected_4pt(base[None], net)[0] / 10)
 
 
+@pytest.mark.slow
 def test_block_means_do_not_depend_on_batch_size():
     net = cosnet.CosNet(1, 1.0, 5.0, 6, "alpha0")
     stats = cosnet.moment_statistics(net, np.array([[0.0], [0.4]]), {"g2": correlators.multisets(2, 2)})
@@ -222,6 +228,7 @@ def test_blocks_run_rejects_uneven_blocks():
         blocks.run(lambda key, batch: {}, seed=0, name="x", width=1, n_networks=101, n_blocks=10, batch=10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parametrisation", cosnet.PARAMETRISATIONS)
 def test_ensemble_propagator_and_connected_4pt_match_exact(parametrisation):
     d = 2
@@ -240,6 +247,7 @@ def test_ensemble_propagator_and_connected_4pt_match_exact(parametrisation):
     assert np.median(np.abs(exact4) / se4) > 5  # the Rao-Blackwell 4-pt resolves the 1/N signal
 
 
+@pytest.mark.slow
 def test_gaussian_field_sampler_has_the_exact_covariance():
     x = np.array([[0.0], [0.3], [0.3], [2.0]])  # a duplicated point: singular covariance
     stats = cosnet.gp_statistics(x, 1, 1.0, 5.0, {"g2": correlators.multisets(4, 2)})

@@ -8,6 +8,7 @@ from nnqft.blocks import Sampling
 from nnqft.fieldtheory import cosnet, experiments, os_checks
 
 
+@pytest.mark.slow
 def test_euclidean_transforms_are_orthogonal():
     rot, shift = os_checks.euclidean_transforms(3, 5, key=jax.random.key(0), translation_scale=2.0)
     assert rot.shape == (5, 3, 3) and shift.shape == (5, 3)

@@ -31,6 +31,7 @@ def test_lattice_box_is_the_cell_sum():
         phi4.lattice_box(1, 0.0, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [1, 2])
 def test_phi4_integral_against_a_numpy_reference(d):
     net = cosnet.CosNet(d, 1.0, 3.0, 5, "alpha0")
@@ -58,6 +59,7 @@ def test_weights_and_kish_ess():
     assert phi4.kish_ess(1.0 / 100, 1.0 / 100, 100) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_first_order_predictions_against_scipy_quad():
     m, lam, a = 1.0, 5.0, 1.2
     quad = phi4.gauss_box(1, a, 40)

@@ -17,6 +17,7 @@ def mc_hidden_covariance(spec, x, n=400_000, seed=0):
     return prod.mean(0), prod.std(0) / np.sqrt(n)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(networks.ACTIVATIONS))
 @pytest.mark.parametrize("d_in", [1, 2, 3])
 def test_closed_form_kernels_match_monte_carlo(name, d_in):
@@ -55,6 +56,7 @@ def test_relu_kernel_on_a_ray_is_half_the_product():
     np.testing.assert_allclose(kernels.gp_kernel(spec, x), 0.5 * x @ x.T, rtol=1e-14)
 
 
+@pytest.mark.slow
 def test_sampled_parameters_have_the_configured_law():
     spec = networks.NetworkSpec("erf", 2, d_out=3, sw=1.5, sb=0.5, mean_w1=(0.0, 0.2, 0.0))
     w0, b0, w1, b1 = networks.sample_params(spec, 40, 5000, key=jax.random.key(0))

@@ -1,5 +1,6 @@
 """Properties of the code base as a whole: import structure, start-up cost, references to the docs."""
 
+import pytest
 import re
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def find_cycle(graph):
     return None
 
 
+@pytest.mark.slow
 def test_no_import_cycles_between_modules():
     graph = import_graph()
     # A package's __init__ is imported by its own modules implicitly; only explicit imports count.
@@ -62,6 +64,7 @@ def imported_top_level(statement: str) -> set[str]:
     return {line.split("|")[-1].strip().split(".")[0] for line in run.stderr.splitlines() if "|" in line}
 
 
+@pytest.mark.slow
 def test_plotting_and_the_package_import_neither_jax_nor_scikit_learn():
     for statement in ("import nnqft", "import nnqft.plots", "import nnqft.params", "import nnqft.golden"):
         mods = imported_top_level(statement)
@@ -69,6 +72,7 @@ def test_plotting_and_the_package_import_neither_jax_nor_scikit_learn():
     assert "jax" in imported_top_level("import nnqft.ensemble")  # the check sees JAX where it is imported
 
 
+@pytest.mark.slow
 def test_jax_runs_in_float64_whichever_is_imported_first():
     for statement in ("import nnqft, jax.numpy as jnp", "import jax.numpy as jnp, nnqft"):
         run = subprocess.run([sys.executable, "-c", statement + "; print(jnp.zeros(1).dtype)"], capture_output=True,

@@ -33,6 +33,7 @@ def test_relu_coupling_runs_as_an_exact_power_law_in_one_dimension():
     assert rg.predicted_slope(spec, x) == -5.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d_in", [1, 2, 3])
 def test_erf_coupling_reaches_minus_d_in_only_asymptotically(d_in):
     # Erf (p = 0): I4 ~ Lambda^d_in, so lambda ~ Lambda^-d_in as Lambda -> inf. With sb != 0 the
@@ -62,6 +63,7 @@ def test_asymptotic_fit_recovers_a_planted_exponent_with_its_corrections():
             assert fit["asymptotic_slope"] == pytest.approx(-k, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_slope_errors_match_the_spread_of_refits_to_resampled_data():
     # Delta method against Monte Carlo: refit lambda(Lambda) to 400 draws of Delta G4 from its law.
     rng = np.random.default_rng(3)

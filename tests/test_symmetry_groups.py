@@ -38,6 +38,7 @@ def test_so2_angle_is_uniform():
     assert stats.kstest((theta + np.pi) / (2 * np.pi), "uniform").pvalue > 1e-3
 
 
+@pytest.mark.slow
 def test_translations_and_anisotropy():
     a = groups.gaussian_translations(2, 20000, 0.3, key=jax.random.key(1))
     assert a.shape == (20000, 2)

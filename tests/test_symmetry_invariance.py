@@ -22,6 +22,7 @@ def sampled(spec, width, sampling, name):
     return out
 
 
+@pytest.mark.slow
 def test_mixed_blocks_and_rotated_differences_match_numpy():
     spec = NetworkSpec("gauss", 1, 2)
     sampling = Sampling(seed=3, n_networks=24, n_blocks=2)  # one batch per block
@@ -42,6 +43,7 @@ def test_mixed_blocks_and_rotated_differences_match_numpy():
                 np.testing.assert_allclose(diff[k], ref_r - ref, atol=2e-5 * np.abs(ref).max())
 
 
+@pytest.mark.slow
 def test_transform_blocks_match_numpy_and_vanish_for_the_identity():
     spec = NetworkSpec("erf", 2)
     x = np.array([[0.6, 0.0], [0.0, 0.5], [-0.3, -0.4]])

@@ -39,6 +39,7 @@ def test_dependent_columns_are_dropped():
     assert list(kept) == [0, 1, 2, 5]
 
 
+@pytest.mark.slow
 def test_null_zscores_are_independent_standard_normals_for_any_covariance():
     """Correlated Gaussian rows (condition number ~30), zero mean: z pooled over replicas is
     N(0, 1) and z_i, z_j are uncorrelated (exact theory: any threshold for dropping columns)."""

@@ -44,6 +44,7 @@ def test_idx_errors_name_the_problem(tmp_path):
         imagedata.fashion_mnist(tmp_path)
 
 
+@pytest.mark.slow
 def test_digits_split_is_keyed_and_disjoint():
     a = imagedata.digits(0.25, key=jax.random.key(0))
     b = imagedata.digits(0.25, key=jax.random.key(0))
@@ -54,6 +55,7 @@ def test_digits_split_is_keyed_and_disjoint():
     assert len(rows) < 5  # only exact duplicate images of the data set itself
 
 
+@pytest.mark.slow
 def test_encodings_predictions_and_broken_rows():
     hot = np.asarray(training.encode(jnp.array([2, 0]), 4, False))
     cold = np.asarray(training.encode(jnp.array([2, 0]), 4, True))
@@ -93,6 +95,7 @@ def numpy_adam_mse(w0, w1, x, y, lrs, b1=0.9, b2=0.999, eps=1e-8):
     return params
 
 
+@pytest.mark.slow
 def test_fit_matches_numpy_adam_with_step_lr():
     rng = np.random.default_rng(2)
     x = rng.uniform(size=(8, 5)).astype(np.float32)
@@ -119,6 +122,7 @@ def test_batch_plan_covers_every_sample_once_per_epoch():
     assert not np.array_equal(idx[0], idx[1])
 
 
+@pytest.mark.slow
 def test_grid_trains_each_run_as_if_alone_and_summaries():
     data = imagedata.digits(0.25, key=jax.random.key(0))
     setup = training.Setup(hidden=16, epochs=2)
