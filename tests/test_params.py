@@ -69,6 +69,17 @@ def test_settings_hold_exactly_the_declared_keys_with_wildcards_filled():
     assert params.settings(cfg, "deviation_tables") == {}
 
 
+@pytest.mark.parametrize("name", ["config.yaml", "ci.yaml", "paper.yaml", "activations.yaml"])
+def test_every_rule_finds_its_keys_in_every_shipped_config(name):
+    cfg = config.load(ROOT / "config" / name)
+    wildcards = {"d_in": "1", "shard": "0", "split": "train", "part": "translation"}
+    for rule in params.RULE_KEYS:
+        stage = cfg["eft"] if rule.startswith("eft") else cfg["deviation"]  # the stage that makes the job
+        assert params.settings(cfg, rule, dict(wildcards, activation=stage["activations"][0])), rule
+    with pytest.raises(KeyError, match="neither a wildcard nor a config key"):
+        params.settings(cfg, "ensemble_shard", {})
+
+
 def test_scripts_read_the_config_only_through_their_params():
     offenders = [p.name for p in SCRIPTS.glob("*.py") if "snakemake.config" in p.read_text()]
     assert not offenders

@@ -90,7 +90,7 @@ def _fill(template: str, config: dict, wildcards: dict) -> str:
 def settings(config: dict, rule: str, wildcards: dict | None = None) -> dict:
     """The part of the validated ``config`` that ``rule`` reads, nested like the config.
 
-    Keys absent from the config (an optional section the user left out) are left out too.
+    Validation fills every default, so a declared key missing here is a defect of ``RULE_KEYS``.
     """
     wildcards = dict(wildcards or {})
     out: dict = {}
@@ -98,7 +98,7 @@ def settings(config: dict, rule: str, wildcards: dict | None = None) -> dict:
         path = _fill(template, config, wildcards)
         value = _lookup(config, path)
         if value is _MISSING:
-            continue
+            raise KeyError(f"rule {rule!r} reads config key {path!r} ({template!r}), which the config lacks")
         *parents, leaf = path.split(".")
         node = out
         for part in parents:
