@@ -44,7 +44,7 @@ def covered_paths(cfg: dict) -> set[str]:
             for name in names:
                 options = [o.replace("{" + name + "}", v) for o in options for v in values[name]]
             for option in options:
-                paths.add(params._fill(option, cfg, {}))
+                paths.add(params._fill(option.removesuffix("?"), cfg, {}))
     return paths
 
 

@@ -32,7 +32,8 @@ _SYMMETRY_ENSEMBLE = ("symmetry.widths", "symmetry.n_networks", "symmetry.n_bloc
                       "symmetry.random_contrasts", "symmetry.detection_sigma", "symmetry.ks_alpha",
                       "symmetry.controls")
 
-# Dotted config paths each rule's script reads; "{name}" is filled from the job's wildcards.
+# Dotted config paths each rule's script reads; "{name}" is filled from the job's wildcards, and a
+# trailing "?" marks a key the script reads only where present (it has a default of its own).
 # Rules absent here read no config: they are functions of their input files alone (theory computed
 # downstream of an ensemble takes the network's parameter law from the dataset's attributes).
 RULE_KEYS: dict[str, tuple[str, ...]] = {
@@ -53,7 +54,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "symmetry_invariance": SAMPLING + _SYMMETRY_ENSEMBLE + ("symmetry.{part}", "architectures"),
     "symmetry_power": SAMPLING + _SYMMETRY_ENSEMBLE + ("symmetry.power", "symmetry.output_rotation",
                                                        "symmetry.input_rotation", "architectures"),
-    "symmetry_training": ("seed", "prng", "symmetry.training", "architectures.relu"),
+    "symmetry_training": ("seed", "prng", "symmetry.training", "architectures.relu?"),
     "symmetry_figures": ("symmetry.detection_sigma", "symmetry.ks_alpha"),
 }
 
@@ -95,8 +96,11 @@ def settings(config: dict, rule: str, wildcards: dict | None = None) -> dict:
     wildcards = dict(wildcards or {})
     out: dict = {}
     for template in RULE_KEYS.get(rule, ()):
-        path = _fill(template, config, wildcards)
+        optional = template.endswith("?")
+        path = _fill(template.removesuffix("?"), config, wildcards)
         value = _lookup(config, path)
+        if value is _MISSING and optional:
+            continue
         if value is _MISSING:
             raise KeyError(f"rule {rule!r} reads config key {path!r} ({template!r}), which the config lacks")
         *parents, leaf = path.split(".")

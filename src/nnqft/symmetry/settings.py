@@ -10,6 +10,7 @@ from nnqft import settings as nnqft_settings
 from nnqft.settings import ConfigError
 from nnqft.symmetry import imagedata
 from nnqft.blocks import Sampling
+from nnqft.activations import activation
 from nnqft.blocks import stream
 from nnqft.symmetry.invariance import Plan, Whitening
 from nnqft.symmetry.training import Grid, Setup
@@ -80,7 +81,8 @@ def spec(config: dict, activation: str, d_in: int, d_out: int = 1):
 
 def training_setup(config: dict) -> Setup:
     tr = config[SECTION]["training"]
-    sw = float(config["architectures"].get("relu", {}).get("sw", 1.0))
+    # P2 trains ReLU networks: the configured ReLU scale, else the registry's default.
+    sw = float(config.get("architectures", {}).get("relu", {}).get("sw", activation("relu").scales[0]))
     return Setup(hidden=int(tr["hidden"]), epochs=int(tr["epochs"]), batch_size=int(tr["batch_size"]),
                  learning_rate=float(tr["learning_rate"]), lr_decay=float(tr["lr_decay"]), sw=sw)
 
