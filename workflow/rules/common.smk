@@ -29,6 +29,7 @@ def code_of(script):
     """Digest of the nnqft modules a script imports: an edit of the library reruns the rules that run it."""
     return nnqft.params.code_digest(str(SCRIPTS / f"{script}.py"))
 
+
 DEVIATION = config["deviation"]
 
 
