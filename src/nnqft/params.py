@@ -63,16 +63,17 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
 STRUCTURE_KEYS = ("deviation.activations", "deviation.d_in", "eft.activations", "eft.replicates")
 
 
+_MISSING = object()
+
+
 def _lookup(config: dict, path: str):
+    """The config value at a dotted path, or _MISSING."""
     node = config
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
             return _MISSING
         node = node[part]
     return node
-
-
-_MISSING = object()
 
 
 def _fill(template: str, config: dict, wildcards: dict) -> str:
