@@ -64,3 +64,11 @@ def test_missing_and_extra_outputs_are_differences(tmp_path):
 def test_the_record_is_small():
     size = sum(p.stat().st_size for p in RECORD.rglob("*") if p.is_file())
     assert 0 < size < 1_000_000
+
+
+def test_missing_cells_of_text_columns_are_equal_in_both():
+    old = pd.DataFrame(dict(widths=["2 5", np.nan], passes=[True, np.nan]))
+    new = pd.DataFrame(dict(widths=["2 5", np.nan], passes=[True, np.nan]))
+    assert golden.compare_table("t.csv", new, old) == []
+    new.loc[1, "widths"] = "5"
+    assert "row 1 widths: '5'" in str(golden.compare_table("t.csv", new, old)[0])

@@ -127,3 +127,11 @@ def test_code_digest_changes_with_an_imported_module_only(tmp_path, monkeypatch)
     assert after[0] != before[0] and after[1] == before[1]
     params.library_modules.cache_clear()
     params.code_digest.cache_clear()
+
+
+def test_settings_do_not_depend_on_the_order_of_keys_in_the_yaml():
+    cfg = config.load(ROOT / "config" / "ci.yaml")
+    shuffled = yaml.safe_load(yaml.safe_dump(cfg, sort_keys=True))
+    for rule in ("broken_independence", "fieldtheory_phi4", "symmetry_invariance"):
+        wc = {"part": "translation"}
+        assert repr(params.settings(shuffled, rule, wc)) == repr(params.settings(cfg, rule, wc)), rule

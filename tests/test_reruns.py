@@ -69,7 +69,10 @@ def test_a_library_edit_reruns_the_jobs_that_import_it(ci_run_dir, tmp_path):
     import nnqft
 
     src = tmp_path / "src"
-    shutil.copytree(Path(nnqft.__file__).parent, src / "nnqft", ignore=shutil.ignore_patterns("__pycache__"))
+    package = Path(nnqft.__file__).parent
+    shutil.copytree(package, src / "nnqft", ignore=shutil.ignore_patterns("__pycache__"))
+    # nnqft.config finds the schema beside the package, two levels up.
+    shutil.copytree(package.parents[1] / "workflow" / "schemas", tmp_path / "workflow" / "schemas")
     env = dict(os.environ, PYTHONPATH=str(src))
     assert dry_run(ci_run_dir, env=env) == {}  # the same sources elsewhere: same digests
     plots = src / "nnqft" / "plots.py"

@@ -104,6 +104,12 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float) -> np.ndarray:
         return both_nan | (a == b) | (np.abs(a - b) <= rtol * np.maximum(np.abs(a), np.abs(b)))
 
 
+def _same_text(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Cells equal as text, or missing in both (a missing cell is NaN, which equals nothing)."""
+    both_missing = a.isna().to_numpy() & b.isna().to_numpy()
+    return both_missing | (a.astype(str).to_numpy() == b.astype(str).to_numpy())
+
+
 def _plain(value):
     """A numpy scalar as the Python value it holds, so a diff reads 0.34, not np.float64(0.34)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -121,7 +127,7 @@ def compare_table(name: str, new: pd.DataFrame, old: pd.DataFrame, rtol: float =
         a, b = new[col], old[col]
         if pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b):
             if not (pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)):
-                ok = a.astype(str).values == b.astype(str).values
+                ok = _same_text(a, b)
             else:
                 x, y = a.to_numpy(np.float64), b.to_numpy(np.float64)
                 ok = _close(x, y, rtol)
@@ -131,7 +137,7 @@ def compare_table(name: str, new: pd.DataFrame, old: pd.DataFrame, rtol: float =
                 if finite.any():
                     largest = max(largest, float(rel[finite].max()))
         else:
-            ok = (a.astype(str).values == b.astype(str).values)
+            ok = _same_text(a, b)
         for row in np.flatnonzero(~ok):
             cells.append((int(row), col, _plain(a.iloc[row]), _plain(b.iloc[row])))
     if not cells:

@@ -109,7 +109,15 @@ def settings(config: dict, rule: str, wildcards: dict | None = None) -> dict:
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
-    return out
+    return _canonical(out)
+
+
+def _canonical(value):
+    """Mappings with sorted keys, recursively: the params Snakemake compares must not depend on the
+    order of keys in the user's YAML."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    return [_canonical(v) for v in value] if isinstance(value, list) else value
 
 
 def _module_path(name: str) -> Path | None:
