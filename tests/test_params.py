@@ -44,7 +44,10 @@ def covered_paths(cfg: dict) -> set[str]:
             for name in names:
                 options = [o.replace("{" + name + "}", v) for o in options for v in values[name]]
             for option in options:
-                paths.add(params._fill(option.removesuffix("?"), cfg, {}))
+                try:
+                    paths.update(params._expand(option.removesuffix("?"), cfg, {}))
+                except KeyError:  # an optional key this wildcard value does not have
+                    assert option.endswith("?"), option
     return paths
 
 
@@ -67,6 +70,17 @@ def test_settings_hold_exactly_the_declared_keys_with_wildcards_filled():
     ind = params.settings(cfg, "broken_independence")
     assert set(ind["architectures"]) == {cfg["independence"]["activation"]}
     assert params.settings(cfg, "deviation_tables") == {}
+
+
+def test_nested_templates_and_list_values_name_exactly_the_networks_a_suite_uses():
+    cfg = config.load(ROOT / "config" / "config.yaml")
+    sym = cfg["symmetry"]
+    sym["output_rotation"]["activation"], sym["translation"]["activation"] = "relu", "erf"
+    sym["input_rotation"]["activations"] = ["erf", "relu"]
+    suites = {part: set(params.settings(cfg, "symmetry_invariance", {"part": part})["architectures"])
+              for part in ("output_rotation", "input_rotation", "translation")}
+    assert suites == {"output_rotation": {"relu"}, "input_rotation": {"erf", "relu"}, "translation": {"erf"}}
+    assert set(params.settings(cfg, "symmetry_power")["architectures"]) == {"relu", sym["power"]["activation"]}
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "ci.yaml", "paper.yaml", "activations.yaml"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import re
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -51,9 +52,15 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "fieldtheory_action": SAMPLING + _FIELDTHEORY + ("fieldtheory.action",),
     "fieldtheory_os": SAMPLING + _FIELDTHEORY + ("fieldtheory.os",),
     "fieldtheory_figures": ("fieldtheory.phi4.perturbative_max",),
-    "symmetry_invariance": SAMPLING + _SYMMETRY_ENSEMBLE + ("symmetry.{part}", "architectures"),
+    # A suite names its network(s) as "activation" (output_rotation, translation) or "activations"
+    # (input_rotation): each suite has exactly one of the two keys.
+    "symmetry_invariance": SAMPLING + _SYMMETRY_ENSEMBLE + ("symmetry.{part}",
+                                                            "architectures.{symmetry.{part}.activation}?",
+                                                            "architectures.{symmetry.{part}.activations}?"),
     "symmetry_power": SAMPLING + _SYMMETRY_ENSEMBLE + ("symmetry.power", "symmetry.output_rotation",
-                                                       "symmetry.input_rotation", "architectures"),
+                                                       "symmetry.input_rotation",
+                                                       "architectures.{symmetry.output_rotation.activation}",
+                                                       "architectures.{symmetry.power.activation}"),
     "symmetry_training": ("seed", "prng", "symmetry.training", "architectures.relu?"),
     "symmetry_figures": ("symmetry.detection_sigma", "symmetry.ks_alpha"),
 }
@@ -76,17 +83,20 @@ def _lookup(config: dict, path: str):
     return node
 
 
-def _fill(template: str, config: dict, wildcards: dict) -> str:
-    """Replace each "{name}" by the wildcard of that name, or by the config value at that path."""
-    out, rest = "", template
-    while "{" in rest:
-        head, _, tail = rest.partition("{")
-        name, _, rest = tail.partition("}")
-        value = wildcards[name] if name in wildcards else _lookup(config, name)
-        if value is _MISSING:
-            raise KeyError(f"{template!r}: {name!r} is neither a wildcard nor a config key")
-        out += head + str(value)
-    return out + rest
+def _expand(template: str, config: dict, wildcards: dict) -> list[str]:
+    """The config paths a template names: each "{name}" is replaced by the wildcard of that name or
+    the config value at that path, innermost first (so "{a.{part}.b}" works); a list value gives one
+    path per element."""
+    match = re.search(r"\{([^{}]*)\}", template)
+    if match is None:
+        return [template]
+    name = match.group(1)
+    value = wildcards[name] if name in wildcards else _lookup(config, name)
+    if value is _MISSING:
+        raise KeyError(f"{template!r}: {name!r} is neither a wildcard nor a config key")
+    head, tail = template[: match.start()], template[match.end():]
+    return [path for v in (value if isinstance(value, list) else [value])
+            for path in _expand(f"{head}{v}{tail}", config, wildcards)]
 
 
 def settings(config: dict, rule: str, wildcards: dict | None = None) -> dict:
@@ -98,17 +108,23 @@ def settings(config: dict, rule: str, wildcards: dict | None = None) -> dict:
     out: dict = {}
     for template in RULE_KEYS.get(rule, ()):
         optional = template.endswith("?")
-        path = _fill(template.removesuffix("?"), config, wildcards)
-        value = _lookup(config, path)
-        if value is _MISSING and optional:
-            continue
-        if value is _MISSING:
-            raise KeyError(f"rule {rule!r} reads config key {path!r} ({template!r}), which the config lacks")
-        *parents, leaf = path.split(".")
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
+        try:
+            paths = _expand(template.removesuffix("?"), config, wildcards)
+        except KeyError:
+            if optional:
+                continue
+            raise
+        for path in paths:
+            value = _lookup(config, path)
+            if value is _MISSING and optional:
+                continue
+            if value is _MISSING:
+                raise KeyError(f"rule {rule!r} reads config key {path!r} ({template!r}), which the config lacks")
+            *parents, leaf = path.split(".")
+            node = out
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
     return _canonical(out)
 
 

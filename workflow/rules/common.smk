@@ -47,16 +47,17 @@ def deviation_datasets():
     )
 
 
-def deviation_figures():
-    return expand(
-        "results/figures/deviation_{activation}_d{d_in}.png",
-        activation=DEVIATION["activations"],
-        d_in=DEVIATION["d_in"],
-    )
+def deviation_figure_paths():
+    """{(activation, d_in): figure path}: the one place these paths are spelled."""
+    return {
+        (activation, d_in): f"results/figures/deviation_{activation}_d{d_in}.png"
+        for activation in DEVIATION["activations"]
+        for d_in in DEVIATION["d_in"]
+    }
 
 
 def deviation_targets():
-    return deviation_figures() + [
+    return list(deviation_figure_paths().values()) + [
         "results/tables/deviation.csv",
         "results/tables/deviation_slopes.csv",
     ]

@@ -6,13 +6,12 @@ def deviation_figure_outputs():
     """One report figure per (activation, d_in), named by that pair, all drawn by one job."""
     return {
         f"{activation}_d{d_in}": report(
-            f"results/figures/deviation_{activation}_d{d_in}.png",
+            path,
             caption="../report/deviation_figure.rst",
             category=DEVIATION_CATEGORY,
             subcategory=activation,
         )
-        for activation in DEVIATION["activations"]
-        for d_in in DEVIATION["d_in"]
+        for (activation, d_in), path in deviation_figure_paths().items()
     }
 
 
