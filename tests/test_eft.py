@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import xarray as xr
 
 from nnqft import correlators, eft, feynman, inputs, kernels
 from nnqft.blocks import Sampling
@@ -158,3 +159,21 @@ def test_replicate_check_finds_a_bias_that_each_fit_hides_in_its_error():
     assert shifted["relative_bias"] == pytest.approx(-2 * se / abs(truth), rel=0.5)  # -4%: smaller
     with pytest.raises(ValueError, match="at least 2"):
         eft.replicate_check([1.0], [0.1], [1.0])
+
+
+def test_fit_vertices_are_the_order_four_integrals_at_the_cutoff_and_refuse_another_ensemble():
+    spec = NetworkSpec("erf", 1, sw=1.0, sb=1.0)
+    x = eft.split_inputs("erf", "train", 0.7)
+    vertices = eft.fit_vertices(spec, x, 20.0, "K-sb2")
+    direct = feynman.vertex_integrals(spec, x, [20.0], propagator="K-sb2", orders=(4,))
+    assert float(vertices["cutoff"]) == 20.0 and "I6" not in vertices
+    for name in ("I4", "I4_y2", "J", "K4"):
+        np.testing.assert_array_equal(vertices[name].values, direct[name].values[0])
+    ensemble = xr.Dataset(coords={"x": vertices["x"]},
+                          attrs=dict(activation="erf", sw=1.0, sb=1.0, ensemble="eft/erf/train"))
+    assert eft.vertices_for(vertices, ensemble, "v.nc") is vertices
+    moved = ensemble.assign_coords(x=ensemble["x"] * 1.01)
+    with pytest.raises(ValueError, match=r"v.nc holds integrals for erf .* ensemble eft/erf/train"):
+        eft.vertices_for(vertices, moved, "v.nc")
+    with pytest.raises(ValueError, match="sw=1.1"):
+        eft.vertices_for(vertices, ensemble.assign_attrs(sw=1.1), "v.nc")

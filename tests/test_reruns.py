@@ -55,12 +55,17 @@ def test_an_activation_scale_reruns_that_activation_only(ci_run_dir):
     jobs = dry_run(ci_run_dir, lambda c: c["architectures"]["erf"].update(sw=1.1))
     assert jobs["exact_correlators"] == 2 and jobs["ensemble_shard"] == 2 and jobs["correlators"] == 2
     assert jobs["eft_ensemble"] == 2 + 4  # erf's train, test and replicates, not gauss's or relu's
+    assert jobs["eft_vertices"] == 1
     assert "broken_independence" in jobs  # ci's independence stage uses erf
 
 
 def test_a_table_key_reruns_that_table_and_what_reads_it(ci_run_dir):
     jobs = dry_run(ci_run_dir, lambda c: c["eft"]["rg"].update(asymptotic_min_cutoff=100))
     assert set(jobs) == {"rg_running", "eft_figures", "replication_summary", "all"}
+    # A fit cutoff is theory: it reruns that activation's Feynman integrals and their consumers, no ensemble.
+    jobs = dry_run(ci_run_dir, lambda c: c["eft"]["cutoffs"].update(erf=50.0))
+    assert jobs == {"eft_vertices": 1, "eft_fits": 1, "eft_replicates": 1, "six_point": 1, "eft_figures": 1,
+                    "replication_summary": 1, "all": 1}
     jobs = dry_run(ci_run_dir, lambda c: c["deviation"].update(background_chunks=5))
     assert jobs["correlators"] == 6 and not RANDOM_RULES & set(jobs)
 

@@ -87,6 +87,25 @@ def split_inputs(activation: str, split: str, train_factor: float) -> np.ndarray
     return inputs.fit_inputs(activation, "train" if split.startswith("replicate") else split, train_factor)
 
 
+def fit_vertices(spec: NetworkSpec, x: np.ndarray, cutoff: float, propagator: str) -> xr.Dataset:
+    """The order-4 Feynman-rule integrals (I4, I4_y2, J, K4) of the EFT fits at one cutoff; the
+    cutoff stays as a scalar coordinate."""
+    return feynman.vertex_integrals(spec, x, [cutoff], propagator=propagator, orders=(4,)).isel(cutoff=0)
+
+
+def vertices_for(vertices: xr.Dataset, ds: xr.Dataset, vertices_path: str) -> xr.Dataset:
+    """``vertices`` after checking they were computed for this ensemble's network and inputs: a
+    theory product and an ensemble made from different configs must not be joined silently."""
+    same_net = all(vertices.attrs[k] == ds.attrs[k] for k in ("activation", "sw", "sb"))
+    if not same_net or not np.array_equal(vertices["x"].values, ds["x"].values):
+        raise ValueError(f"{vertices_path} holds integrals for {vertices.attrs['activation']} "
+                         f"(sw={vertices.attrs['sw']}, sb={vertices.attrs['sb']}) at x = "
+                         f"{vertices['x'].values.ravel().tolist()}, but ensemble {ds.attrs.get('ensemble')} is "
+                         f"{ds.attrs['activation']} (sw={ds.attrs['sw']}, sb={ds.attrs['sb']}) at x = "
+                         f"{ds['x'].values.ravel().tolist()}; rerun the workflow so both come from one config")
+    return vertices
+
+
 def fit_dataset(spec: NetworkSpec, x: np.ndarray, width: int, sampling: Sampling, name: str,
                 exact_correlators: xr.Dataset | None = None) -> xr.Dataset:
     """One EFT ensemble: block means of every moment at one width, with the exact correlators.

@@ -1,7 +1,9 @@
 # P1's Wilsonian EFT (docs/physics.md sec. 4-6): coupling fits on train inputs verified on
 # test inputs and independent networks, running couplings over the cutoff, six-point prediction.
 # Ensembles (fit, test and replicate) are separate cached jobs of one rule; the Feynman-rule integrals
-# take milliseconds to seconds and are computed where they are used; tables and figures are cheap.
+# at the fit cutoff are a theory product of the config alone (one job per activation), joined with the
+# ensembles by the fit, replicate and six-point rules; the running couplings integrate over their own
+# cutoff sweep on the deviation datasets.
 
 EFT = config["eft"]
 EFT_CATEGORY = "P1 - EFT couplings"
@@ -38,6 +40,10 @@ def eft_replicate_datasets():
     )
 
 
+def eft_vertices(split):
+    return expand("results/feynman/eft_{activation}_{split}.nc", activation=EFT["activations"], split=split)
+
+
 def rg_datasets():
     return expand(
         "results/correlators/{activation}_d{d_in}.nc", activation=EFT["rg"]["activations"], d_in=DEVIATION["d_in"]
@@ -58,15 +64,29 @@ rule eft_ensemble:
         "../scripts/eft_ensemble.py"
 
 
+rule eft_vertices:
+    output:
+        train="results/feynman/eft_{activation}_train.nc",
+        test="results/feynman/eft_{activation}_test.nc",
+    params:
+        settings=settings_of("eft_vertices"),
+        code=code_of("eft_vertices"),
+    log:
+        "logs/eft/vertices_{activation}.log",
+    script:
+        "../scripts/eft_vertices.py"
+
+
 rule eft_fits:
     input:
         train=eft_datasets("train"),
         test=eft_datasets("test"),
+        vertices_train=eft_vertices("train"),
+        vertices_test=eft_vertices("test"),
     output:
         fits=report("results/tables/eft_fits.csv", caption="../report/eft_fits_table.rst", category=EFT_CATEGORY),
         predictions="results/tables/eft_predictions.csv",
     params:
-        settings=settings_of("eft_fits"),
         code=code_of("eft_fits"),
     log:
         "logs/eft/fits.log",
@@ -76,14 +96,14 @@ rule eft_fits:
 
 rule eft_replicates:
     input:
-        eft_replicate_datasets(),
+        replicates=eft_replicate_datasets(),
+        vertices=eft_vertices("train"),
     output:
         table="results/tables/eft_replicates.csv",
         summary=report(
             "results/tables/eft_replicates_summary.csv", caption="../report/eft_replicates.rst", category=EFT_CATEGORY
         ),
     params:
-        settings=settings_of("eft_replicates"),
         code=code_of("eft_replicates"),
     log:
         "logs/eft/replicates.log",
@@ -95,6 +115,7 @@ rule six_point:
     input:
         fits="results/tables/eft_fits.csv",
         test=eft_datasets("test"),
+        vertices_test=eft_vertices("test"),
     output:
         table=report("results/tables/six_pt.csv", caption="../report/six_pt_table.rst", category=EFT_CATEGORY),
         summary=report(

@@ -3,23 +3,22 @@
 import numpy as np
 import pandas as pd
 
-from nnqft import correlators, datasets, eft, feynman, io, runlog
+from nnqft import correlators, eft, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 inp = snakemake.input  # noqa: F821
 rows, predictions = [], []
-for train_path, test_path in zip(inp.train, inp.test):
+for train_path, test_path, train_vertices, test_vertices in zip(inp.train, inp.test, inp.vertices_train,
+                                                                inp.vertices_test):
     data = {"train": io.read_netcdf(train_path), "test": io.read_netcdf(test_path)}
+    vertices = {split: eft.vertices_for(io.read_netcdf(path), data[split], path)
+                for split, path in (("train", train_vertices), ("test", test_vertices))}
     activation = data["train"].attrs["activation"]
-    spec = datasets.network_spec(data["train"])
-    width, cutoff = int(data["train"]["width"].values[0]), cfg["eft"]["cutoffs"][activation]
-    # Feynman-rule integrals at the fit cutoff (milliseconds in d_in = 1).
-    vertices = {split: feynman.vertex_integrals(spec, ds["x"].values, [cutoff], propagator=cfg["eft"]["propagator"],
-                                                orders=(4,)).isel(cutoff=0) for split, ds in data.items()}
+    width = int(data["train"]["width"].values[0])
     obs = {split: eft.observed_deviation(ds, 4, width)[0] for split, ds in data.items()}
     exact = {split: eft.exact_deviation(ds) for split, ds in data.items()}
-    key = dict(activation=activation, width=width, cutoff=float(cutoff), propagator=cfg["eft"]["propagator"],
+    key = dict(activation=activation, width=width, cutoff=float(vertices["train"]["cutoff"]),
+               propagator=vertices["train"].attrs["propagator"],
                n_networks=int(data["train"].attrs["n_networks"]))
     fits, test_predictions = eft.fit_rows(vertices["train"], vertices["test"], obs["train"], obs["test"],
                                           exact["train"], exact["test"])

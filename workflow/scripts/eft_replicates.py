@@ -3,23 +3,21 @@
 import numpy as np
 import pandas as pd
 
-from nnqft import datasets, eft, feynman, io, runlog
+from nnqft import eft, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
-cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
-out = snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output  # noqa: F821
+# The train-input integrals of each activation (replicates are measured on the train inputs).
+vertices = {ds.attrs["activation"]: (path, ds) for path, ds in ((p, io.read_netcdf(p)) for p in inp.vertices)}
 rows = []
-vertices = {}  # one Feynman-rule integral per activation: every replicate has the same inputs
-for path in snakemake.input:  # noqa: F821
+for path in inp.replicates:
     ds = io.read_netcdf(path)
     activation, width = ds.attrs["activation"], int(ds["width"].values[0])
-    if activation not in vertices:
-        vertices[activation] = feynman.vertex_integrals(
-            datasets.network_spec(ds), ds["x"].values, [cfg["eft"]["cutoffs"][activation]],
-            propagator=cfg["eft"]["propagator"], orders=(4,)).isel(cutoff=0)
+    vertices_path, vertices_ds = vertices[activation]
+    vertex = eft.vertices_for(vertices_ds, ds, vertices_path)
     obs = eft.observed_deviation(ds, 4, width)[0]
-    measured = eft.fit(vertices[activation], "M1", obs)
-    exact = eft.fit(vertices[activation], "M1", eft.Observation(eft.exact_deviation(ds), obs.cov))
+    measured = eft.fit(vertex, "M1", obs)
+    exact = eft.fit(vertex, "M1", eft.Observation(eft.exact_deviation(ds), obs.cov))
     se = float(np.sqrt(measured.cov[0, 0]))
     rows.append(dict(activation=activation, width=width, replicate=int(ds.attrs["split"].removeprefix("replicate")),
                      lambda0=measured.couplings[0], lambda0_stderr=se, lambda0_exact_fit=exact.couplings[0],

@@ -2,18 +2,17 @@
 
 import pandas as pd
 
-from nnqft import correlators, datasets, eft, feynman, io, runlog
+from nnqft import correlators, eft, io, runlog
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821
 inp = snakemake.input  # noqa: F821
 fits = pd.read_csv(inp.fits)
 tables, summaries = [], []
-for test_path in inp.test:
+for test_path, vertices_path in zip(inp.test, inp.vertices_test):
     ds = io.read_netcdf(test_path)
     activation, width = ds.attrs["activation"], int(ds["width"].values[0])
     m1 = fits[(fits["activation"] == activation) & (fits["model"] == "M1")].iloc[0]
-    vertices = feynman.vertex_integrals(datasets.network_spec(ds), ds["x"].values, [m1["cutoff"]],
-                                        propagator=m1["propagator"], orders=(4,)).isel(cutoff=0)
+    vertices = eft.vertices_for(io.read_netcdf(vertices_path), ds, vertices_path)
     measured, _ = eft.observed_deviation(ds, 6, width)
     gp_kernel = correlators.symmetric_matrix(ds["G2_gp"].values, ds.sizes["point"])
     table = eft.six_point_table(vertices, gp_kernel, m1["lambda0"], measured, ds["G6_gp"].values,
