@@ -22,3 +22,13 @@ def ci_run_dir(tmp_path_factory):
     subprocess.run(snakemake, cwd=work, check=True, capture_output=True, text=True)
     subprocess.run(snakemake + ["--report", "report.html"], cwd=work, check=True, capture_output=True, text=True)
     return work
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's ``--dist loadgroup`` (``make test``), every test of the finished ci run is
+    sent to one worker, so the session-scoped workflow run happens once while the other worker runs
+    the unit tests."""
+    for item in items:
+        if "ci_run_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ci_run"))
