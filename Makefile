@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test bench golden clean
+.PHONY: reproduce test bench bench-paper-p1 golden clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,20 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m nnqft.bench
+
+# The paper config's P1 width sweeps (10^6 networks per width; every activation, d_in and width) in a
+# scratch copy, on whatever device JAX finds (pip install -e ".[gpu]" for CUDA). Writes the wall time,
+# the device and the peak memory to benchmarks/paper_p1.txt; the README records the measured runs.
+# On one GPU, PAPER_CORES=4 keeps four jobs at a time on the device.
+PAPER_RUN := .cache/paper-p1
+PAPER_CORES ?= all
+bench-paper-p1: $(STAMP)
+	rm -rf $(PAPER_RUN) && mkdir -p $(PAPER_RUN) benchmarks
+	cp -r Snakefile workflow config profiles $(PAPER_RUN)/
+	$(BIN)/python -c "import jax; print('device:', jax.devices())" > benchmarks/paper_p1.txt
+	cd $(PAPER_RUN) && /usr/bin/time -v -a -o $(CURDIR)/benchmarks/paper_p1.txt \
+		$(CURDIR)/$(BIN)/snakemake --cores $(PAPER_CORES) --configfile config/paper.yaml deviation_tables
+	grep -E "device|Elapsed|Maximum resident" benchmarks/paper_p1.txt
 
 clean:
 	rm -rf results .snakemake .cache report.html

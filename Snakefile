@@ -11,6 +11,9 @@ min_version("8.0")
 # again (seconds per width on a CPU). The compiled code is the same, so results are too.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(".cache/jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+# Several jobs may share one GPU: JAX's default preallocation of 75% of its memory per process would
+# make the second job fail, so each job allocates what it uses.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 configfile: "config/config.yaml"
