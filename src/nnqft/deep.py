@@ -45,6 +45,9 @@ PAIR_NODES = 160  # 2-D Gauss-Hermite nodes per axis of the pair expectations (q
 # 32 nodes 2e-4 and 5e-7. Closed forms (linear, ReLU, erf) reach round-off.
 SUPPORT_BUDGET = 2**16
 _TOL = 1e-10
+# ReLU pair blocks with sin t below this are rank one: round-off leaves 1 - rho ~ 1e-16 on exactly
+# parallel inputs, i.e. sin t ~ 1e-8, where the (infinite) Hessian would amplify it.
+_RANK_ONE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def _relu_pair(kaa, kab, kbb):
         h_bb = (np.stack([rb * sin_t / (2 * kaa), np.zeros_like(t), -rb * sin_t / (2 * kbb)], -1)
                 + rb[..., None] * dsin) / (4 * np.pi)
     hess = np.stack([h_aa, h_ab, h_bb], axis=-2)
-    hess[sin_t < _TOL] = np.nan
+    hess[sin_t < _RANK_ONE] = np.nan
     return value, grad, hess
 
 
