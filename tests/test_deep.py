@@ -75,3 +75,25 @@ def test_bad_arguments_are_named():
         deep.theory(X2, "gauss", 1.0, 1.0, 2)
     with pytest.raises(ValueError, match="C_W"):
         deep.theory(X2, "erf", 0.0, 1.0, 2)
+
+
+@pytest.mark.slow
+def test_erf_two_point_shift_matches_rao_blackwell_monte_carlo():
+    # At L = 2 the whole K^{1} is PDLT's (1/8) V <d^4 (s s)> term, which no exact result fixes
+    # (docs/physics.md sec. 10): measure E[Kh] of the output with an independent numpy network.
+    from scipy.special import erf
+
+    x = np.array([[-1.0], [-0.2], [0.6]])
+    th = deep.theory(x, "erf", 1.0, 1.0, 2)
+    rng, n, chunks, batch = np.random.default_rng(1), 4, 20, 20_000
+    means = []
+    for _ in range(chunks):
+        h, fan_in = np.broadcast_to(x.T, (batch,) + x.T.shape), 1
+        for _layer in range(2):
+            pre = rng.normal(0, np.sqrt(1 / fan_in), (batch, n, fan_in)) @ h + rng.normal(0, 1, (batch, n, 1))
+            h, fan_in = erf(pre), n
+        means.append((1 + np.einsum("bip,biq->bpq", h, h) / n).mean(axis=0))
+    shift = n * (np.mean(means, axis=0) - th.kernel[2])
+    err = n * np.std(means, axis=0, ddof=1) / np.sqrt(chunks)
+    assert np.abs(th.shift[2][0, 2]) > 10 * err[0, 2]  # resolved: a wrong constant would show
+    assert np.all(np.abs(shift - th.shift[2]) < 4 * err)
