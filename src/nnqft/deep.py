@@ -44,6 +44,7 @@ PAIR_NODES = 160  # 2-D Gauss-Hermite nodes per axis of the pair expectations (q
 # per axis leave 1e-2 (tanh, whose poles lie near the real axis) and 6e-5 (gelu) relative error,
 # 32 nodes 2e-4 and 5e-7. Closed forms (linear, ReLU, erf) reach round-off.
 SUPPORT_BUDGET = 2**16
+MAX_AXIS_NODES = 200  # low-dimensional supports: 200 nodes per axis are converged to round-off
 _TOL = 1e-10
 # ReLU pair blocks with sin t below this are rank one: round-off leaves 1 - rho ~ 1e-16 on exactly
 # parallel inputs, i.e. sin t ~ 1e-8, where the (infinite) Hessian would amplify it.
@@ -160,7 +161,9 @@ def _derivatives(name: str):
     return lambda z: [np.asarray(f(jnp.ravel(jnp.asarray(z)))).reshape(np.shape(z)) for f in vec]
 
 
+@functools.lru_cache(maxsize=None)
 def _hermite_rule(n: int):
+    """Gauss-Hermite nodes and weights of the standard normal (cached: scipy's large-n roots cost ~0.3 s)."""
     t, w = roots_hermitenorm(n)
     return t, w / np.sqrt(2 * np.pi)
 
@@ -229,14 +232,15 @@ def _support_hermite(name: str, k: np.ndarray, tuples: np.ndarray, budget: int =
     for support in sorted(set(supports)):
         l = _factor(k[np.ix_(support, support)])
         m = l.shape[1]
-        n = max(2, int(budget ** (1 / m)))
+        n = min(MAX_AXIS_NODES, max(2, int(budget ** (1 / m))))
         t, w = _hermite_rule(n)
         grid = np.stack(np.meshgrid(*([t] * m), indexing="ij"), -1).reshape(-1, m)
         weight = np.prod(np.stack(np.meshgrid(*([w] * m), indexing="ij"), -1).reshape(-1, m), axis=1)
         hz = np.asarray(h(grid @ l.T, 0.0), dtype=np.float64)  # (J, |support|)
         col = {a: i for i, a in enumerate(support)}
-        for row in [i for i, s in enumerate(supports) if s == support]:
-            out[row] = np.prod(hz[:, [col[a] for a in tuples[row]]], axis=1) @ weight
+        rows = [i for i, s in enumerate(supports) if s == support]
+        cols = np.array([[col[a] for a in tuples[row]] for row in rows])  # (R, order)
+        out[rows] = weight @ np.prod(hz[:, cols], axis=2)
     return out
 
 

@@ -96,15 +96,17 @@ def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exac
 
 
 def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) -> pd.DataFrame:
-    """Rows of ``deep_finite_width.csv`` for one point: every depth and width, 4-pt and 2-pt."""
+    """Rows of ``deep_finite_width.csv`` for one point: every depth and width, 4-pt and 2-pt.
+    ``theory_seconds_all_depths``: time of the 1/n theory of the point (all depths at once)."""
     x = inputs(point.input_set, point.activation, sampling)
     p = len(x)
     t2, t4 = correlators.multisets(p, 2), correlators.multisets(p, 4)
     rows = []
+    # One recursion to the deepest network gives every shallower one: its layers 1..L+1 are depth L's.
+    start = time.perf_counter()
+    th = deep.theory(x, point.activation, point.c_w, point.c_b, max(depths))
+    theory_s = time.perf_counter() - start
     for depth in depths:
-        start = time.perf_counter()
-        th = deep.theory(x, point.activation, point.c_w, point.c_b, depth)
-        theory_s = time.perf_counter() - start
         kernel = th.kernel[depth][tuple(t2.T)]
         gp4 = correlators.gaussian_moments(th.kernel[depth], t4)  # the GP's full 4-pt
         spec = NetworkSpec(point.activation, x.shape[1], sw=float(np.sqrt(point.c_w)),
@@ -118,7 +120,7 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
             def connected(m2, m4):
                 return m4 - correlators.gaussian_moments(correlators.symmetric_matrix(m2, p), t4)
 
-            extra = dict(n_networks=sampling.n_networks, theory_seconds=theory_s)
+            extra = dict(n_networks=sampling.n_networks, theory_seconds_all_depths=theory_s)
             rows += _rows_of(point, depth, width, 4, t4, (g2, g4), connected,
                              th.connected_four_point(depth + 1, t4) / width, exact and exact[4], gp4, extra)
             rows += _rows_of(point, depth, width, 2, t2, (g2,), lambda m2: m2 - kernel,
