@@ -106,3 +106,8 @@ def test_generic_four_point_quadrature_matches_the_single_layer_moments():
     t4 = correlators.multisets(3, 4)
     ref = exact.neuron_moments(spec, x, orders=(4,))[4]
     np.testing.assert_allclose(deep._four_point("tanh", 1 + x @ x.T, t4), ref, rtol=1e-8)
+
+
+def test_zero_variance_input_is_refused():
+    with pytest.raises(ValueError, match="zero pre-activation variance"):
+        deep.theory(np.array([[0.0], [1.0]]), "relu", 2.0, 0.0, 2)
