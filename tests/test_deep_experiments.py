@@ -48,5 +48,13 @@ def test_agreement_flags_each_cell():
 @pytest.mark.slow
 def test_measured_point_sits_on_the_exact_deep_linear_values():
     table = dx.measure_point(dx.Point("linear", "critical", 1.0, 0.25, "p1_d2"), [2], [3], SAMPLING.with_networks(4000))
-    assert set(table["n_pt"]) == {2, 4} and table["exact"].notna().all()
+    assert set(table["n_pt"]) == {2, 4, 6} and table["exact"].notna().all()  # 6-pt where an exact value exists
     assert (table["z_exact"].abs() < 4).all()
+
+
+@pytest.mark.slow
+def test_points_without_exact_values_skip_the_six_point():
+    table = dx.measure_point(dx.Point("erf", "critical", 1.0, 0.0, "p1_d2"), [1], [4], SAMPLING)
+    assert set(table["n_pt"]) == {2, 4} and table["exact"].isna().all()
+    # one hidden layer: the 1/n theory is exact for the 4-pt, and the RB shift of the 2-pt is zero
+    assert (table["z_theory"].abs() < 4).all()

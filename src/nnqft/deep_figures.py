@@ -93,3 +93,27 @@ def relu_product_figure(table: pd.DataFrame):
     ax.set_title(r"deep ReLU on a ray: exact $\prod_l (1 + 5/n) - 1$ (dotted)", fontsize=9)
     ax.legend(fontsize=7)
     return fig
+
+
+def six_point_figure(table: pd.DataFrame, cls: str = "6"):
+    """Connected 6-pt of deep nets with exact values (deep linear, deep ReLU on a ray): n^2 G6c / G6_GP
+    on the diagonal class against n per depth, measured (points) and exact (dotted lines)."""
+    part = table[(table["n_pt"] == 6) & (table["multiset_class"] == cls)]
+    points = list(dict.fromkeys(part["point"])) or ["(no point with an exact 6-pt)"]
+    theme()
+    fig, axes = plt.subplots(1, len(points), figsize=(3.6 * len(points), 3.6), squeeze=False, constrained_layout=True)
+    for ax, point in zip(axes[0], points):
+        for i, (depth, grp) in enumerate(part[part["point"] == point].groupby("depth")):
+            n = grp["width"].to_numpy(float)
+            scale = n**2 / grp["gp"].to_numpy()
+            ax.errorbar(n, scale * grp["measured"], yerr=scale * grp["measured_stderr"], color=f"C{i}", marker="o",
+                        ms=3, lw=0, elinewidth=1, capsize=2, label=f"L = {depth}")
+            ax.plot(n, scale * grp["exact"], color=f"C{i}", ls=":", lw=1.5)
+        ax.set_xscale("log")
+        ax.set_xlabel("width n")
+        ax.set_ylabel(r"$n^2\,G_6^c / G_6^{GP}$")
+        ax.set_title(point, fontsize=9)
+        if ax.has_data():
+            ax.legend(fontsize=7)
+    fig.suptitle("connected 6-pt of deep networks: measured (points), exact (dotted)", fontsize=10)
+    return fig
