@@ -63,6 +63,7 @@ def breakdown_figure(table: pd.DataFrame, four_class: str = "4"):
         grid = part.pivot_table(index="depth", columns="width", values="breakdown")
         ax = axes[1, col]
         image = ax.imshow(np.log10(grid.to_numpy()), origin="lower", aspect="auto", cmap="viridis")
+        ax.grid(False)
         ax.set_xticks(range(grid.shape[1]), grid.columns, fontsize=7)
         ax.set_yticks(range(grid.shape[0]), grid.index)
         ax.set_xlabel("width n")
