@@ -1,10 +1,11 @@
-"""The deep finite-width stage's library (nnqft.deep_experiments) on small, checkable inputs."""
+"""The deep finite-width stage's library (nnqft.deep_experiments, nnqft.deep_summary) on small inputs."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from nnqft import deep_experiments as dx
+from nnqft import deep_summary
 from nnqft.blocks import Sampling
 
 SAMPLING = Sampling(seed=3, n_networks=400, n_blocks=10)
@@ -29,7 +30,7 @@ def test_second_order_fit_recovers_a_planted_coefficient():
     table = pd.DataFrame(dict(point="p", activation="erf", init="c", input_set="s", depth=2, n_pt=4,
                               multiset_class="4", width=widths, theory_1n=1 / widths,
                               measured=1 / widths + 3.0 / widths**2, measured_stderr=1e-6))
-    fit = dx.second_order_fits(pd.concat([table, table.assign(width=8, measured=5.0)]))  # n < 32 is ignored
+    fit = deep_summary.second_order_fits(pd.concat([table, table.assign(width=8, measured=5.0)]))  # n < 32 is ignored
     assert len(fit) == 1 and fit["c2"].iloc[0] == pytest.approx(3.0, rel=1e-10)
     assert fit["chi2_per_dof"].iloc[0] == pytest.approx(0.0, abs=1e-12) and fit["n_widths"].iloc[0] == 4
 
@@ -39,7 +40,7 @@ def test_agreement_flags_each_cell():
                               width=4, depth_over_width=[0.25, 0.25, 0.5, 0.5], n_pt=[4, 2, 4, 2],
                               z_theory=[0.5, -1.0, 4.0, 0.1], exact=[1.0, np.nan, 1.0, 0.0],
                               z_exact=[0.2, np.nan, 3.5, 0.3], breakdown=[0.1, 1.0, 0.4, 1.0]))
-    out = dx.agreement(table, 3.0)
+    out = deep_summary.agreement(table, 3.0)
     assert out["theory_holds"].tolist() == [True, False]
     assert out["exact_within"].tolist() == [1.0, 0.5]
     assert out["breakdown_4pt"].tolist() == [0.1, 0.4]
