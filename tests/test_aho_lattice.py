@@ -54,7 +54,7 @@ def test_hmc_free_lattice_and_small_coupling():
     exact = [lattice.free_propagator(TIMES[i] - TIMES[j], 1.0, 0.25) for i, j in PAIRS] + [0.0] * len(QUADS)
     z = (values - np.asarray(exact)) / stderr
     assert np.max(np.abs(z)) < 4 and np.mean(z**2) < 3
-    assert np.all(chains.acceptance > 0.9)
+    assert np.all(chains.acceptance > 0.7)  # the warmup adapts the step towards 0.8
     diag = hmc.diagnostics(hmc.pair_products(chains.phi, PAIRS))
     assert np.all(diag.rhat < 1.02) and np.all(diag.tau < 3)  # whitened free law: nearly independent
 

@@ -6,8 +6,8 @@ law is the standard normal, so the log-density is -|z|^2/2 - (lambda/4!) S(z): a
 with unit mass matrix samples exactly, and the interaction is the only thing the step size must
 resolve (the Fourier acceleration of lattice practice, here for every mode at once).
 
-Each chain starts at a draw of the free law and runs a fixed number of HMC transitions (``run``
-says why with fixed, jittered step sizes and no adaptation). Only the field at the measurement
+Each chain starts at a draw of the free law, adapts its step size during a warmup and then runs
+a fixed number of HMC transitions with jittered step sizes (``run`` says why). Only the field at the measurement
 times is kept, plus the action, so memory does not grow with the dimension.
 
 Errors: each chain is cut into equal consecutive blocks; the block means of the products of field
@@ -30,19 +30,23 @@ from nnqft import correlators, estimators
 
 
 class ChainSettings(NamedTuple):
-    """How the chains run: chains, discarded and kept transitions, leapfrog steps per transition,
-    the leapfrog step size (jittered per transition, see ``run``) and blocks per chain for errors."""
+    """How the chains run: chains, warmup (step-size adaptation, discarded) and kept transitions,
+    leapfrog steps per transition, the initial step size, the acceptance rate the adaptation aims at,
+    and blocks per chain for the errors."""
 
     n_chains: int
     n_warmup: int
     n_samples: int
     n_steps: int
     step_size: float
+    target_acceptance: float = 0.8
     blocks_per_chain: int = 5
 
     def check(self) -> None:
-        if self.n_chains < 2 or self.n_warmup < 0 or self.n_steps < 1 or not self.step_size > 0:
-            raise ValueError(f"need n_chains >= 2, n_warmup >= 0, n_steps >= 1, step_size > 0; got {self}")
+        if self.n_chains < 2 or self.n_warmup < 1 or self.n_steps < 1 or not self.step_size > 0:
+            raise ValueError(f"need n_chains >= 2, n_warmup >= 1, n_steps >= 1, step_size > 0; got {self}")
+        if not 0 < self.target_acceptance < 1:
+            raise ValueError(f"target_acceptance = {self.target_acceptance} must lie in (0, 1)")
         if self.n_samples % self.blocks_per_chain or self.n_samples < 2 * self.blocks_per_chain:
             raise ValueError(f"n_samples = {self.n_samples} must be a multiple of blocks_per_chain = "
                              f"{self.blocks_per_chain} with at least 2 samples per block")
@@ -50,46 +54,55 @@ class ChainSettings(NamedTuple):
 
 class Chains(NamedTuple):
     """Kept states of all chains: the field at the measurement times (C, S, P) and the action
-    (C, S), float64; per-chain mean acceptance rate (warmup excluded); seconds of sampling (warmup
-    included, compilation excluded)."""
+    (C, S), float64; per chain the adapted step size and the mean acceptance rate after warmup;
+    seconds of sampling (warmup included, compilation excluded)."""
 
     phi: np.ndarray
     action: np.ndarray
+    step_size: np.ndarray
     acceptance: np.ndarray
     seconds: float
 
 
 def _chains(init, keys, data, *, logdensity, measure, settings):
-    """All chains (vmapped): warmup transitions, then kept ones; see ``run``."""
+    """All chains: adaptive warmup, then kept transitions; see ``run``."""
+    da_init, da_update, da_final = blackjax.adaptation.step_size.dual_averaging_adaptation(settings.target_acceptance)
 
     def density(z):
         return logdensity(z, data)
 
-    def transition(state, key):
+    def transition(carry, inputs):
+        # one scan body for warmup and kept transitions (one traced HMC kernel: half the compilation)
+        state, da = carry
+        key, warming = inputs
         k_jitter, k_step = jax.random.split(key)
-        step = settings.step_size * jax.random.uniform(k_jitter, minval=0.8, maxval=1.2, dtype=jnp.float64)
-        kernel = blackjax.hmc(density, step, jnp.ones_like(init[0]), settings.n_steps)
-        state, info = kernel.step(k_step, state)
-        return state, (measure(state.position, data), info.acceptance_rate)
+        step = jnp.where(warming, jnp.exp(da.log_step_size), da_final(da))
+        step = step * jax.random.uniform(k_jitter, minval=0.8, maxval=1.2, dtype=jnp.float64)
+        state, info = blackjax.hmc(density, step, jnp.ones_like(init[0]), settings.n_steps).step(k_step, state)
+        updated = da_update(da, info.acceptance_rate)
+        da = jax.tree_util.tree_map(lambda new, old: jnp.where(warming, new, old), updated, da)
+        return (state, da), (measure(state.position, data), info.acceptance_rate)
 
     def one_chain(z0, key):
-        # one scan over warmup and kept transitions (one traced loop: half the compilation time)
-        state = blackjax.hmc.init(z0, density)
         n = settings.n_warmup + settings.n_samples
-        _, ((phi, action), accept) = jax.lax.scan(transition, state, jax.random.split(key, n))
+        warming = jnp.arange(n) < settings.n_warmup
+        carry = (blackjax.hmc.init(z0, density), da_init(settings.step_size))
+        (_, da), ((phi, action), accept) = jax.lax.scan(transition, carry, (jax.random.split(key, n), warming))
         keep = slice(settings.n_warmup, None)
-        return phi[keep], action[keep], accept[keep].mean()
+        return phi[keep], action[keep], da_final(da), accept[keep].mean()
 
+    # chains side by side (vmap): a few seconds more compilation than lax.map, but small models
+    # (the lattice) then cost one chain's time for all of them
     return jax.vmap(one_chain)(init, keys)
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(logdensity, measure, settings, dim, data_tree, data_leaves):
+def _compiled(logdensity, measure, settings, dim, key_dtype, data_tree, data_leaves):
     """The compiled sampler for one model and one shape of its data: couplings and other values
     in ``data`` change without recompiling."""
     fn = functools.partial(_chains, logdensity=logdensity, measure=measure, settings=settings)
     init = jax.ShapeDtypeStruct((settings.n_chains, dim), jnp.float64)
-    keys = jax.eval_shape(lambda: jax.random.split(jax.random.key(0), settings.n_chains))
+    keys = jax.ShapeDtypeStruct((settings.n_chains,), key_dtype)
     data = jax.tree_util.tree_unflatten(data_tree, [jax.ShapeDtypeStruct(s, d) for s, d in data_leaves])
     return jax.jit(fn).lower(init, keys, data).compile()
 
@@ -102,20 +115,24 @@ def run(logdensity: Callable, measure: Callable, data, dim: int, settings: Chain
     Each chain starts at a draw of the free law N(0, 1). Every transition is blackjax's HMC with
     unit mass matrix, ``n_steps`` leapfrog steps and the step size times a uniform factor in
     [0.8, 1.2]: the jitter keeps the trajectory length off the free law's period 2 pi, where HMC
-    with a fixed length would return near its start (resonance). No adaptation: the same settings
-    serve every coupling, and the reported acceptance rate shows where they strain.
+    with a fixed length would return near its start (resonance). During the warmup blackjax's dual
+    averaging moves the step size from ``step_size`` towards ``target_acceptance`` (one rule for
+    every coupling: strong couplings stiffen the density and get smaller steps by themselves); the
+    kept transitions use its final value.
     """
     settings.check()
     data = jax.tree_util.tree_map(jnp.asarray, data)
     leaves, tree = jax.tree_util.tree_flatten(data)
-    compiled = _compiled(logdensity, measure, settings, int(dim), tree,
-                         tuple((tuple(x.shape), x.dtype) for x in leaves))
     k_init, k_run = jax.random.split(key)
     init = jax.random.normal(k_init, (settings.n_chains, dim), dtype=jnp.float64)
+    keys = jax.random.split(k_run, settings.n_chains)
+    compiled = _compiled(logdensity, measure, settings, int(dim), keys.dtype, tree,
+                         tuple((tuple(x.shape), x.dtype) for x in leaves))
     start = time.perf_counter()
-    phi, action, accept = jax.block_until_ready(compiled(init, jax.random.split(k_run, settings.n_chains), data))
+    phi, action, step, accept = jax.block_until_ready(compiled(init, keys, data))
     seconds = time.perf_counter() - start
-    return Chains(np.asarray(phi, np.float64), np.asarray(action, np.float64), np.asarray(accept), seconds)
+    return Chains(np.asarray(phi, np.float64), np.asarray(action, np.float64), np.asarray(step),
+                  np.asarray(accept), seconds)
 
 
 # ---------------------------------------------------------------------------------------------
