@@ -54,6 +54,11 @@ class Observables(NamedTuple):
         return ([f"G2({s:g})" for s in self.separations] + ["G4c(" + ",".join(f"{t:g}" for t in q) + ")"
                                                               for q in self.four_point] + [f"gap_eff({s1:g},{s2:g})"])
 
+    @property
+    def kinds(self) -> list:
+        """``G2``, ``G4c`` or ``gap_eff`` per observable."""
+        return [label.split("(")[0] for label in self.labels]
+
     def check(self) -> None:
         if any(s not in self.separations for s in self.gap_separations) or len(self.gap_separations) != 2 \
                 or self.gap_separations[0] >= self.gap_separations[1]:
@@ -155,7 +160,7 @@ def lattice_runs(mass: float, couplings, boxes, spacings, obs: Observables, sett
                                  lat.n_sites, settings, key=key)
                 v, se, diag = chain_estimates(chains, obs, settings.blocks_per_chain)
                 tag = dict(method="lattice", **{"lambda": lam}, box=box, spacing=a)
-                values.append(pd.DataFrame(dict(tag, observable=obs.labels, value=v, stderr=se)))
+                values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v, stderr=se)))
                 samplers.append(dict(tag, **_diagnostic_row(chains, diag)))
     return pd.concat(values, ignore_index=True), pd.DataFrame(samplers)
 
@@ -190,7 +195,7 @@ def network_runs(mass: float, parametrisation: str, couplings, box: float, width
                              3 * width, settings, key=key)
             v, se, diag = chain_estimates(chains, obs, settings.blocks_per_chain)
             tag = dict(method=f"network_{parametrisation}", **{"lambda": lam}, box=box, N=width, cutoff=cutoff)
-            values.append(pd.DataFrame(dict(tag, observable=obs.labels, value=v, stderr=se)))
+            values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v, stderr=se)))
             samplers.append(dict(tag, **_diagnostic_row(chains, diag), kish_ess_fraction=float(ess_fraction),
                                  quadrature_nodes=len(quad.axes[0])))
     return pd.concat(values, ignore_index=True), pd.DataFrame(samplers)
@@ -241,6 +246,6 @@ def summary_table(exact: pd.DataFrame, lattice_values: pd.DataFrame, network_val
     table = pd.concat([p[cols] for p in parts], ignore_index=True)
     table = table.merge(exact[["lambda", "box", "observable", "exact", "exact_line", "first_order"]],
                         on=["lambda", "box", "observable"], how="left", validate="many_to_one")
-    return table.assign(kind=table["observable"].str.split("(").str[0],
+    return table.assign(kind=table["observable"].str.split("(").str[0],  # also for tables read back from CSV
                         z=(table["value"] - table["exact"]) / table["stderr"],
                         z_first_order=(table["value"] - table["first_order"]) / table["stderr"])
