@@ -117,3 +117,28 @@ def test_replication_verdicts_per_coupling():
     bad = replication.evaluate(claims, _aho_tables(0.1))
     assert bad["verdict"][0] == "differs" and "lambda = 100" in bad["reason"][0]
     assert "lambda=0.1: agrees" in bad["ours"][0] and "lambda=100: differs" in bad["ours"][0]
+
+
+@pytest.mark.slow  # matplotlib and seaborn imports: seconds
+def test_figures_draw_every_coupling_and_method():
+    from nnqft.fieldtheory import aho_figures
+
+    labels = OBS.labels
+    exact = pd.concat([pd.DataFrame({"lambda": lam, "box": 3.0, "observable": labels, "exact": 1.0 + np.arange(6.0),
+                                     "exact_line": 1.0, "first_order": 0.5}) for lam in (1.0, 10.0)])
+    lat = pd.concat([pd.DataFrame({"method": "lattice", "lambda": lam, "box": 3.0, "spacing": a, "observable": labels,
+                                   "value": 1.0 + np.arange(6.0) + a, "stderr": 0.1})
+                     for lam in (1.0, 10.0) for a in (0.5, 0.25)])
+    net = pd.concat([pd.DataFrame({"method": "network_alpha0", "lambda": lam, "box": 3.0, "N": 10, "cutoff": c,
+                                   "observable": labels, "value": 1.0 + np.arange(6.0), "stderr": 0.1})
+                     for lam in (1.0, 10.0) for c in (2.0, 4.0)])
+    table = ax.summary_table(exact, lat, [net])
+    samplers = pd.concat([
+        lat.drop_duplicates(["lambda", "spacing"])[["method", "lambda", "box", "spacing"]].assign(seconds=1.0),
+        net.drop_duplicates(["lambda", "cutoff"])[["method", "lambda", "box", "N", "cutoff"]].assign(seconds=2.0)])
+    fig = aho_figures.propagators(table)
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) >= 2
+    fig = aho_figures.cost(table, samplers)
+    # one error-bar series per method and coupling, one point per run
+    assert len(fig.axes) == 2 and all(len(a.containers) == 2 for a in fig.axes)
+    assert sum(len(c.lines[0].get_xdata()) for a in fig.axes for c in a.containers) == 8
