@@ -6,11 +6,10 @@ import jax
 import numpy as np
 import pytest
 
-from nnqft.fieldtheory import aho, hmc, lattice
+from nnqft.fieldtheory import aho, aho_experiments, hmc, lattice
 
-TIMES = np.array([0.0, 0.25, -0.25, 0.5, -0.5, 1.0, -1.0])
-PAIRS = [(0, 0), (1, 2), (3, 4), (5, 6), (0, 5)]
-QUADS = [(0, 0, 0, 0), (1, 1, 2, 2), (3, 3, 4, 4)]
+OBS = aho_experiments.Observables((0.0, 0.5, 1.0, 2.0), ((0.0, 0.0, 0.0, 0.0), (0.25, 0.25, -0.25, -0.25),
+                                                        (0.5, 0.5, -0.5, -0.5)), (1.0, 2.0))
 SETTINGS = hmc.ChainSettings(n_chains=4, n_warmup=50, n_samples=4000, n_steps=8, step_size=0.2)
 
 
@@ -39,30 +38,28 @@ def test_precision_is_the_inverse_covariance():
 
 def _estimate(coupling, key):
     lat = lattice.Lattice(1.0, 0.25, 4.0)
-    chains = hmc.run(lattice.logdensity, lattice.measure, lattice.model_data(lat, coupling, TIMES), lat.n_sites,
+    chains = hmc.run(lattice.logdensity, lattice.measure, lattice.model_data(lat, coupling, OBS.times), lat.n_sites,
                      SETTINGS, key=key)
-    m2, m4 = hmc.block_moments(chains.phi, SETTINGS.blocks_per_chain)
-    values, stderr = hmc.correlator_estimates(m2, m4, len(TIMES), PAIRS, QUADS)
-    return lat, chains, values, stderr
+    values, stderr, diag = aho_experiments.chain_estimates(chains, OBS, SETTINGS.blocks_per_chain)
+    return chains, values, stderr, diag
 
 
 @pytest.mark.slow
 def test_hmc_free_lattice_and_small_coupling():
     """lambda = 0: the exact free lattice propagator (and G4_c = 0); lambda = 1: the exact
     continuum oscillator, whose O(a^2) distance is far below the errors at a = 0.25."""
-    lat, chains, values, stderr = _estimate(0.0, jax.random.key(7))
-    exact = [lattice.free_propagator(TIMES[i] - TIMES[j], 1.0, 0.25) for i, j in PAIRS] + [0.0] * len(QUADS)
-    z = (values - np.asarray(exact)) / stderr
+    chains, values, stderr, diag = _estimate(0.0, jax.random.key(7))
+    g2 = lattice.free_propagator(np.asarray(OBS.separations), 1.0, 0.25)
+    exact = OBS.combine(g2, np.zeros(len(OBS.four_point)))
+    assert exact[-1] == pytest.approx(lattice.lattice_frequency(1.0, 0.25))  # gap_eff of the free lattice
+    z = (values - exact) / stderr
     assert np.max(np.abs(z)) < 4 and np.mean(z**2) < 3
     assert np.all(chains.acceptance > 0.7)  # the warmup adapts the step towards 0.8
-    diag = hmc.diagnostics(hmc.pair_products(chains.phi, PAIRS))
     assert np.all(diag.rhat < 1.02) and np.all(diag.tau < 3)  # whitened free law: nearly independent
 
-    _, _, values, stderr = _estimate(1.0, jax.random.key(8))
-    spec = aho.spectrum(64, 1.0, 1.0)
-    box = lambda t: aho.box_moment(spec, t, 4.0)  # noqa: E731
-    exact = [box(TIMES[[i, j]]) for i, j in PAIRS] + [aho.connected_4pt(box, TIMES[list(q)]) for q in QUADS]
-    z = (values - np.asarray(exact)) / stderr
+    _, values, stderr, _ = _estimate(1.0, jax.random.key(8))
+    exact = aho_experiments.exact_values(aho.spectrum(64, 1.0, 1.0), 4.0, OBS)
+    z = (values - exact) / stderr
     assert np.max(np.abs(z)) < 4
     # the coupling is visible: <phi^2> moved by many errors from the free lattice value
     assert (lattice.free_propagator(0.0, 1.0, 0.25) - values[0]) / stderr[0] > 3

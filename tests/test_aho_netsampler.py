@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnqft.fieldtheory import cosnet, hmc, netsampler, phi4
+from nnqft.fieldtheory import aho_experiments, cosnet, hmc, netsampler, phi4
 
 
 def _data(net, coupling=0.0, times=(0.0,)):
@@ -60,15 +60,13 @@ def test_reweighting_ess_against_its_definition():
 @pytest.mark.slow
 def test_chains_at_zero_coupling_give_the_cutoff_propagator():
     net = cosnet.CosNet(1, 1.0, 4.0, 10, "alpha0")
-    times = np.array([0.0, 0.5, -0.5, 1.0])
-    _, data = _data(net, times=times)
+    obs = aho_experiments.Observables((0.0, 1.0), ((0.0, 0.0, 0.0, 0.0), (0.5, 0.5, -0.5, -0.5)), (0.0, 1.0))
+    _, data = _data(net, times=obs.times)
     settings = hmc.ChainSettings(n_chains=4, n_warmup=20, n_samples=1000, n_steps=8, step_size=0.2)
     chains = hmc.run(netsampler.logdensity, netsampler.measure, data, 3 * net.width, settings, key=jax.random.key(6))
-    pairs = [(0, 0), (1, 2), (0, 3)]
-    m2, m4 = hmc.block_moments(chains.phi, settings.blocks_per_chain)
-    values, stderr = hmc.correlator_estimates(m2, m4, len(times), pairs, [(0, 0, 0, 0)])
-    exact = np.append(cosnet.propagator(np.array([0.0, 1.0, 1.0]), 1, 1.0, 4.0),
-                      cosnet.connected_4pt(np.zeros((1, 4, 1)), net))
-    z = (values - exact) / stderr
+    values, stderr, diag = aho_experiments.chain_estimates(chains, obs, settings.blocks_per_chain)
+    g2 = cosnet.propagator(np.array([0.0, 1.0]), 1, 1.0, 4.0)
+    c4 = cosnet.connected_4pt(np.array([[0.0, 0.0, 0.0, 0.0], [0.5, 0.5, -0.5, -0.5]])[..., None], net)
+    z = (values - obs.combine(g2, c4)) / stderr
     assert np.max(np.abs(z)) < 4
-    assert np.all(hmc.diagnostics(hmc.pair_products(chains.phi, pairs)).rhat < 1.02)
+    assert np.all(diag.rhat < 1.02)

@@ -8,7 +8,7 @@ says why); K is doubled until every reported number moves by less than 1e-12.
 
 Correlators are time-ordered vacuum expectations. P3's network theory carries the interaction only
 in the box V = [-T/2, T/2] and is free outside, so its exact comparator has the free vacuum |0_f>
-(the oscillator ground state, basis vector e_0) at both edges of V:
+(the ground state of the free oscillator of frequency m) at both edges of V:
 
     <phi(t_1) ... phi(t_n)>_V = <0_f| e^{-H(T/2 - t_(1))} x e^{-H(t_(1) - t_(2))} x ... x e^{-H(t_(n) + T/2)} |0_f>
                                 / <0_f| e^{-H T} |0_f>,     t_(1) >= ... >= t_(n),

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft import correlators, estimators
+from nnqft import correlators
 
 
 class ChainSettings(NamedTuple):
@@ -148,19 +148,6 @@ def block_moments(phi: np.ndarray, blocks_per_chain: int):
     m2 = blocks[..., t2].prod(axis=-1).mean(axis=1)
     m4 = blocks[..., t4].prod(axis=-1).mean(axis=1)
     return m2, m4
-
-
-def correlator_estimates(m2, m4, n_points: int, pairs, quads):
-    """G2 on the index pairs and G4_c on the index 4-tuples, with jackknife errors over blocks.
-    Returns (values, stderr), the pairs first."""
-    i2 = correlators.multiset_position(n_points, pairs)
-    i4 = correlators.multiset_position(n_points, quads)
-
-    def stat(m2, m4):
-        c4 = correlators.cumulants_from_moments({2: m2, 4: m4}, n_points, 4)
-        return np.concatenate([m2[..., i2], c4[..., i4]], axis=-1)
-
-    return estimators.jackknife(stat, m2, m4)
 
 
 class Diagnostics(NamedTuple):
