@@ -15,6 +15,7 @@ cutoff and the cutoff sweep at the largest width (d = 1: G2(0) - 1/(2m) = -1/(pi
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 import numpy as np
@@ -22,6 +23,8 @@ import pandas as pd
 
 from nnqft import blocks, correlators, estimators
 from nnqft.fieldtheory import aho, cosnet, hmc, lattice, netsampler, phi4
+
+log = logging.getLogger(__name__)
 
 
 class Observables(NamedTuple):
@@ -162,6 +165,7 @@ def lattice_runs(mass: float, couplings, boxes, spacings, obs: Observables, sett
                 tag = dict(method="lattice", **{"lambda": lam}, box=box, spacing=a)
                 values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v, stderr=se)))
                 samplers.append(dict(tag, **_diagnostic_row(chains, diag)))
+                log.info("lattice %s: %s", tag, samplers[-1])
     return pd.concat(values, ignore_index=True), pd.DataFrame(samplers)
 
 
@@ -198,6 +202,7 @@ def network_runs(mass: float, parametrisation: str, couplings, box: float, width
             values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v, stderr=se)))
             samplers.append(dict(tag, **_diagnostic_row(chains, diag), kish_ess_fraction=float(ess_fraction),
                                  quadrature_nodes=len(quad.axes[0])))
+            log.info("network %s: %s", tag, samplers[-1])
     return pd.concat(values, ignore_index=True), pd.DataFrame(samplers)
 
 
