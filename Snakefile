@@ -30,6 +30,7 @@ include: "workflow/rules/fieldtheory.smk"
 include: "workflow/rules/symmetry.smk"
 include: "workflow/rules/eft.smk"
 include: "workflow/rules/deep.smk"
+include: "workflow/rules/aho.smk"
 include: "workflow/rules/replication.smk"
 
 
@@ -41,4 +42,5 @@ rule all:
         symmetry_targets(),
         eft_targets(),
         deep_targets(),
+        aho_targets(),
         "results/tables/replication_summary.csv",

@@ -18,6 +18,7 @@ import jsonschema
 import yaml
 
 from nnqft import activations, exact
+from nnqft.fieldtheory import aho_settings
 from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
 from nnqft.settings import ConfigError
@@ -161,6 +162,7 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     _check_eft(config)
     fieldtheory_settings.check(config)
     symmetry_settings.check(config)
+    aho_settings.check(config)
     warn_if_heavy(config)
     return config
 

@@ -32,6 +32,8 @@ _FIELDTHEORY = ("fieldtheory.mass", "fieldtheory.parametrisation", "fieldtheory.
 _SYMMETRY_ENSEMBLE = ("symmetry.widths", "symmetry.n_networks", "symmetry.n_blocks", "symmetry.n_transforms",
                       "symmetry.random_contrasts", "symmetry.detection_sigma", "symmetry.ks_alpha",
                       "symmetry.controls")
+_AHO_OBSERVABLES = ("aho.mass", "aho.couplings", "aho.boxes", "aho.separations", "aho.four_point",
+                    "aho.gap_separations")
 
 # Dotted config paths each rule's script reads; "{name}" is filled from the job's wildcards, and a
 # trailing "?" marks a key the script reads only where present (it has a default of its own).
@@ -62,6 +64,11 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
                                                        "architectures.{symmetry.power.activation}"),
     "symmetry_training": ("seed", "prng", "symmetry.training", "architectures.relu?"),
     "symmetry_figures": ("symmetry.detection_sigma", "symmetry.ks_alpha"),
+    "aho_exact": _AHO_OBSERVABLES + ("aho.exact_tolerance",),
+    "aho_lattice": ("seed", "prng") + _AHO_OBSERVABLES + ("aho.chains", "aho.lattice"),
+    "aho_network": ("seed", "prng") + _AHO_OBSERVABLES + ("aho.chains", "aho.network.box", "aho.network.widths",
+                                                          "aho.network.cutoffs", "aho.network.extra_nodes",
+                                                          "aho.network.reweighting_draws"),
 }
 
 # Deep networks at finite width (docs/physics.md sec. 10): each deep_point job reads every point, so an
@@ -73,7 +80,8 @@ RULE_KEYS.update({
 
 # Keys that decide which jobs exist (read by the rules' target functions, not by scripts): an edit
 # adds or removes jobs and inputs, and Snakemake's input trigger reruns every consumer.
-STRUCTURE_KEYS = ("deviation.activations", "deviation.d_in", "eft.activations", "eft.replicates")
+STRUCTURE_KEYS = ("deviation.activations", "deviation.d_in", "eft.activations", "eft.replicates",
+                  "aho.network.parametrisations")
 
 
 _MISSING = object()
