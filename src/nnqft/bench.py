@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import math
 import os
@@ -57,7 +58,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft import ensemble, feynman, inputs, networks
+from nnqft import blocks, correlators, ensemble, estimators, feynman, inputs, moment_sums, networks
 from nnqft.blocks import Sampling
 
 SPEC = networks.NetworkSpec("erf", d_in=1)
@@ -81,21 +82,115 @@ def _peak_mib() -> float:
 # --------------------------------------------------------------------------- the engine
 
 
-def engine_case(width: int, n: int, n_blocks: int, batch_elements: int) -> dict:
+@functools.lru_cache(maxsize=16)
+def reference_per_network(spec: networks.NetworkSpec, x_rows: tuple, width: int, orders: tuple, dtype: str):
+    """The engine before the matrix-product statistics, kept here only as the bench's baseline:
+    per network, gathers of every product f_a1 ... f_an on the index multisets and the Wick sums
+    (``correlators.gaussian_moments``) of the empirical kernel; summed over networks by
+    ``blocks.block_means``. Same random streams and batches as the engine."""
+    x = np.array(x_rows, dtype=np.float64)
+    tuples = {n: correlators.multisets(len(x), n) for n in orders}
+    means = spec.output_means
+    with_mean = bool(np.any(means))
+
+    def per_network(key, batch):
+        w0, b0, w1, b1 = networks.sample_params(spec, width, batch, key=key, dtype=jnp.dtype(dtype))
+        h = networks.hidden(spec, w0, b0, x)
+        f = networks.outputs(w1, b1, h).astype(jnp.float64)
+        kh = spec.sb**2 + spec.sw**2 / width * jnp.einsum("bnp,bnq->bpq", h, h, preferred_element_type=jnp.float64)
+        hsum = h.astype(jnp.float64).sum(axis=1)
+        cond_mean = means[None, :, None] * hsum[:, None, :] if with_mean else None
+        out = {}
+        for n, t in tuples.items():
+            plain = f[..., t].prod(axis=-1)
+            rb = spec.scale_moment(n) * correlators.gaussian_moments(kh[:, None], t, cond_mean)
+            out[n] = (plain, jnp.broadcast_to(rb, plain.shape))
+        return out
+
+    return per_network
+
+
+def reference_block_means(spec: networks.NetworkSpec, x, width: int, sampling: Sampling, keys, orders=ORDERS):
+    """``ensemble.block_means`` computed by ``reference_per_network``."""
+    x = np.asarray(x, dtype=np.float64)
+    batch = sampling.batch_size(ensemble.footprint(spec, width, len(x), orders))
+    per_network = reference_per_network(spec, tuple(map(tuple, x.tolist())), width, tuple(orders), sampling.dtype)
+    return blocks.block_means(per_network, keys, sampling.block_size, batch)
+
+
+def statistics_flops(spec: networks.NetworkSpec, width: int, n_points: int, orders=ORDERS) -> int:
+    """Floating-point operations per network of the engine's statistics: the kernel product
+    h^T h (2 N P^2) and the Gram products of the monomials (plain ones per output row)."""
+    plain, wick = ensemble.statistics_plans(n_points, tuple(orders), bool(np.any(spec.output_means)))
+    return 2 * width * n_points**2 + spec.d_out * moment_sums.gram_flops(plain) + moment_sums.gram_flops(wick)
+
+
+def compare_case(width: int, n: int, n_blocks: int, batch_elements: int, repeats: int) -> dict:
+    """The engine, its per-network baseline and the forward pass alone on the same ensemble, interleaved.
+
+    Each is compiled first (on one block); then ``repeats`` rounds time each once over all
+    blocks. Returns medians of wall and CPU seconds, and the largest difference of the two engines'
+    block means relative to the largest value of each statistic.
+    """
     x = _x()
     plan = Sampling(seed=0, n_networks=n, n_blocks=n_blocks, batch_elements=batch_elements)
-    footprint = ensemble.footprint(SPEC, width, len(x), ORDERS)
-    batch = plan.batch_size(footprint)
-    warm_plan = Sampling(seed=1, n_networks=2 * batch, n_blocks=2, batch_elements=batch_elements)
-    assert warm_plan.batch_size(footprint) == batch
+    keys = plan.block_keys("bench", width)
+    batch = plan.batch_size(ensemble.footprint(SPEC, width, len(x), ORDERS))
+    outputs = jax.jit(lambda key, b: ensemble.forward(SPEC, width, x, key, b, jnp.dtype(plan.dtype))[0].sum(),
+                      static_argnums=1)
+    runs = {"reference": lambda ks: reference_block_means(SPEC, x, width, plan, ks),
+            "engine": lambda ks: ensemble.block_means(SPEC, x, width, plan, ks),
+            "forward": lambda ks: blocks.block_means_of_sums(lambda k, _, b: outputs(k, b), ks, plan.block_size, batch)}
     t0 = time.perf_counter()
-    ensemble.run_shard(SPEC, x, [width], warm_plan, ensemble="bench-warmup", blocks=range(2))
-    t1, c1 = time.perf_counter(), time.process_time()
-    ensemble.run_shard(SPEC, x, [width], plan, ensemble="bench", blocks=range(n_blocks))
-    t2, c2 = time.perf_counter(), time.process_time()
-    n_batches = n_blocks * math.ceil(plan.block_size / batch)
-    return {"seconds": t2 - t1, "cpu_s": c2 - c1, "warmup_s": t1 - t0, "batch": batch,
-            "padding": n_batches * batch / n - 1, "normals_per_network": networks.n_normals(SPEC, width)}
+    for run in runs.values():
+        run(keys[:1])
+    warmup = time.perf_counter() - t0
+    wall, cpu, last = {k: [] for k in runs}, {k: [] for k in runs}, {}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            t, c = time.perf_counter(), time.process_time()
+            last[name] = run(keys)
+            wall[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    diff = max(float(np.abs(last["engine"][k][i] - last["reference"][k][i]).max() / np.abs(last["reference"][k][i]).max())
+               for k in ORDERS for i in (0, 1))
+    out = {"warmup_s": warmup, "batch": batch, "repeats": repeats, "max_rel_diff": diff,
+           "normals_per_network": networks.n_normals(SPEC, width),
+           "statistics_flops": statistics_flops(SPEC, width, len(x)),
+           "exact_kernel": width <= ensemble.EXACT_KERNEL_MAX_WIDTH}
+    for name in runs:
+        out[f"{name}_s"] = float(np.median(wall[name]))
+        out[f"{name}_cpu_s"] = float(np.median(cpu[name]))
+    return out
+
+
+# --------------------------------------------------------------------------- the float32 kernel
+
+
+def kernel_check(width: int, n: int, n_blocks: int, d_in: int = 1, activation: str = "erf") -> dict:
+    """The same ensemble with the empirical kernel summed in float64 and by a float32 product.
+
+    Returns, per order, the largest |difference| of a Rao-Blackwell moment over its standard
+    error (from the float64 run's blocks), and of a plain moment (which the kernel does not enter).
+    """
+    sw, sb = networks.activation(activation).scales
+    spec = networks.NetworkSpec(activation, d_in, sw=sw, sb=sb)
+    x = inputs.paper_inputs(activation, d_in)
+    plan = Sampling(seed=0, n_networks=n, n_blocks=n_blocks)
+    keys = plan.block_keys("bench/kernel-check", width)
+    t0 = time.perf_counter()
+    exact = ensemble.block_means(spec, x, width, plan, keys, exact_kernel=True)
+    t1 = time.perf_counter()
+    fast = ensemble.block_means(spec, x, width, plan, keys, exact_kernel=False)
+    t2 = time.perf_counter()
+    out = {"width": width, "networks": n, "blocks": n_blocks, "inputs": len(x), "exact_s": t1 - t0, "float32_s": t2 - t1}
+    for order in ORDERS:
+        for i, name in enumerate(("plain", "rb")):
+            mean, se = estimators.mean_and_stderr(exact[order][i], axis=0)
+            diff = np.abs(fast[order][i].mean(axis=0) - mean)
+            out[f"{name}{order}_max_diff_over_se"] = float((diff / se).max())
+            out[f"{name}{order}_max_rel_diff"] = float((diff / np.abs(mean)).max())
+    return out
 
 
 # --------------------------------------------------------------------------- the naive loop
@@ -158,6 +253,17 @@ def rng_jax_case(n: int, repeats: int = 5) -> dict:
     for i in range(repeats):
         draw(jax.random.fold_in(root, i)).block_until_ready()
     return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "normals": n * repeats}
+
+
+def gemm_case(n: int, repeats: int = 5) -> dict:
+    """float64 matrix-product rate: n x n by n x n, jitted (compile excluded); 2 n^3 flops each."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float64)
+    prod = jax.jit(lambda a, b: a @ b)
+    prod(a, a).block_until_ready()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(repeats):
+        prod(a, a).block_until_ready()
+    return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "flops": 2 * n**3 * repeats}
 
 
 def rng_numpy_case(n: int, repeats: int = 5) -> dict:
@@ -236,11 +342,14 @@ def run_integrals(d_ins=(1, 2, 3)) -> list[dict]:
 # --------------------------------------------------------------------------- driver
 
 
-def measure(kind: str, width: int, n: int, *, n_blocks: int = 10, batch_elements: int = 2**24) -> dict:
+def measure(kind: str, width: int, n: int, *, n_blocks: int = 10, batch_elements: int = 2**24,
+            repeats: int = 5) -> dict:
     """Run one case in this process; add the peak RSS and its growth over the post-import value."""
     base = _peak_mib()
-    if kind == "engine":
-        r = engine_case(width, n, n_blocks, batch_elements)
+    if kind == "compare":
+        r = compare_case(width, n, n_blocks, batch_elements, repeats)
+    elif kind == "gemm":
+        r = gemm_case(n)
     elif kind == "naive":
         r = naive_case(width, n)
     elif kind == "rng-jax":
@@ -255,7 +364,7 @@ def measure(kind: str, width: int, n: int, *, n_blocks: int = 10, batch_elements
 
 def measure_in_subprocess(kind: str, width: int, n: int, args) -> dict:
     cmd = [sys.executable, "-m", "nnqft.bench", "--case", kind, "--width", str(width), "--n", str(n),
-           "--blocks", str(args.blocks), "--batch-elements", str(args.batch_elements)]
+           "--blocks", str(args.blocks), "--batch-elements", str(args.batch_elements), "--repeats", str(args.repeats)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
@@ -273,23 +382,59 @@ def header() -> str:
 
 
 def rows_for(results: list[dict], rng_rate: float, n_inputs: int) -> list[dict]:
+    """One row per engine (the engine and its per-network baseline, from a "compare" case) and naive loop."""
     rows = []
     for r in results:
-        rate = r["networks"] / r["seconds"]
-        row = {"case": r["case"], "width": r["width"], "networks": r["networks"], "seconds": r["seconds"],
-               "networks_per_s": rate, "neuron_evals_per_s": rate * r["width"] * n_inputs,
-               "normals_per_s": "", "rng_fraction": "", "peak_mib": r["peak_mib"], "delta_mib": r["delta_mib"],
-               "warmup_s": r.get("warmup_s", ""), "notes": ""}
-        if r["case"] == "engine":
-            row["normals_per_s"] = rate * r["normals_per_network"]
-            row["rng_fraction"] = row["normals_per_s"] / rng_rate
-            row["notes"] = (f"batch {r['batch']}, padding {100 * r['padding']:.1f}%, "
-                            f"cpu/wall {r['cpu_s'] / r['seconds']:.2f}")
-        else:
-            row["notes"] = (f"loop {r['loop_s']:.2f}s (concat {r['concat_s']:.3f}s), "
-                            f"6^n moments {r['moments_s']:.2f}s, cpu/wall {r['cpu_s'] / r['seconds']:.2f}")
-        rows.append(row)
+        cases = [("engine", "engine_s", "engine_cpu_s"), ("old", "reference_s", "reference_cpu_s")] \
+            if r["case"] == "compare" else [(r["case"], "seconds", "cpu_s")]
+        for case, sec, cpu in cases:
+            rate = r["networks"] / r[sec]
+            row = {"case": case, "width": r["width"], "networks": r["networks"], "seconds": r[sec],
+                   "networks_per_s": rate, "neuron_evals_per_s": rate * r["width"] * n_inputs,
+                   "normals_per_s": "", "rng_fraction": "", "peak_mib": r["peak_mib"], "delta_mib": r["delta_mib"],
+                   "warmup_s": r.get("warmup_s", ""), "notes": ""}
+            if r["case"] == "compare":
+                row["normals_per_s"] = rate * r["normals_per_network"]
+                row["rng_fraction"] = row["normals_per_s"] / rng_rate
+                row["notes"] = (f"batch {r['batch']}, median of {r['repeats']}, cpu/wall {r[cpu] / r[sec]:.2f}")
+            else:
+                row["notes"] = (f"loop {r['loop_s']:.2f}s (concat {r['concat_s']:.3f}s), "
+                                f"6^n moments {r['moments_s']:.2f}s, cpu/wall {r[cpu] / r[sec]:.2f}")
+            rows.append(row)
     return rows
+
+
+def bound_rows(results: list[dict], rng_rate: float, gemm_rate: float) -> list[dict]:
+    """Per width: old and new networks/s, and each part of the engine against its bound.
+
+    forward (normals, hidden layer, outputs): its normals/s over the RNG rate; statistics (the engine
+    minus the forward pass alone): its flop rate over the float64 matrix-product rate.
+    """
+    rows = []
+    for r in results:
+        if r["case"] != "compare":
+            continue
+        n = r["networks"]
+        stats_s = max(r["engine_s"] - r["forward_s"], 1e-12)
+        rows.append({"width": r["width"], "old_networks_per_s": n / r["reference_s"],
+                     "new_networks_per_s": n / r["engine_s"], "speedup": r["reference_s"] / r["engine_s"],
+                     "forward_us": 1e6 * r["forward_s"] / n, "forward_rng_fraction":
+                     n * r["normals_per_network"] / r["forward_s"] / rng_rate,
+                     "statistics_us": 1e6 * stats_s / n, "statistics_flops": r["statistics_flops"],
+                     "statistics_gemm_fraction": n * r["statistics_flops"] / stats_s / gemm_rate,
+                     "engine_rng_fraction": n * r["normals_per_network"] / r["engine_s"] / rng_rate,
+                     "kernel": "float64" if r["exact_kernel"] else "float32", "max_rel_diff": r["max_rel_diff"]})
+    return rows
+
+
+def print_bounds(rows: list[dict]) -> None:
+    print(f"{'width':>5}  {'old net/s':>9}  {'new net/s':>9}  {'speed-up':>8}  {'fwd us':>7}  {'fwd/RNG':>7}  "
+          f"{'stats us':>8}  {'flops':>6}  {'stats/GEMM':>10}  {'new/RNG':>7}  {'Kh':>7}  {'max rel diff':>12}")
+    for r in rows:
+        print(f"{r['width']:>5}  {r['old_networks_per_s']:>9.3g}  {r['new_networks_per_s']:>9.3g}  {r['speedup']:>7.2f}x  "
+              f"{r['forward_us']:>7.2f}  {r['forward_rng_fraction']:>7.1%}  {r['statistics_us']:>8.2f}  "
+              f"{r['statistics_flops']:>6d}  {r['statistics_gemm_fraction']:>10.1%}  {r['engine_rng_fraction']:>7.1%}  "
+              f"{r['kernel']:>7}  {r['max_rel_diff']:>12.2g}")
 
 
 def _fmt(v, spec: str) -> str:
@@ -317,6 +462,11 @@ def main(argv=None) -> None:
     p.add_argument("--blocks", type=int, default=10, help="engine blocks per width (P1 used 10 chunks)")
     p.add_argument("--batch-elements", type=int, default=2**24, help="engine memory budget per batch")
     p.add_argument("--rng-normals", type=int, default=2**24, help="normals per RNG draw (5 draws)")
+    p.add_argument("--gemm-size", type=int, default=1024, help="n of the n x n float64 matrix product (5 products)")
+    p.add_argument("--repeats", type=int, default=5, help="interleaved timed rounds of old engine, engine, forward pass")
+    p.add_argument("--kernel-check", type=int, nargs="?", const=10**6, metavar="NETWORKS",
+                   help="instead: the float32 empirical kernel against the float64 one, Erf-net width 1000 "
+                        "(the widest of --widths), P1's six inputs, NETWORKS (default 10^6) in 100 blocks")
     p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
     p.add_argument("--integrals", action="store_true",
                    help="instead: time the Feynman-rule integral workload of the default config (nnqft.feynman)")
@@ -329,7 +479,11 @@ def main(argv=None) -> None:
 
     if args.case:  # child process: one case, one JSON line
         print(json.dumps(measure(args.case, args.width, args.n, n_blocks=args.blocks,
-                                 batch_elements=args.batch_elements)))
+                                 batch_elements=args.batch_elements, repeats=args.repeats)))
+        return
+    if args.kernel_check:
+        print(header())
+        print(json.dumps(kernel_check(max(args.widths), args.kernel_check, 100), indent=1))
         return
     if args.integrals:
         rows = run_integrals(tuple(args.integrals_d_in))
@@ -349,12 +503,22 @@ def main(argv=None) -> None:
           f" (cpu/wall {jr['cpu_s'] / jr['seconds']:.2f}) | numpy default_rng().standard_normal (float32) "
           f"{nr['normals'] / nr['seconds']:.3g} normals/s (cpu/wall {nr['cpu_s'] / nr['seconds']:.2f})\n")
 
+    gemm = measure_in_subprocess("gemm", 0, args.gemm_size, args)
+    gemm_rate = gemm["flops"] / gemm["seconds"]
+    print(f"GEMM bound: float64 {args.gemm_size} x {args.gemm_size} matrix product (jitted) {gemm_rate:.3g} flop/s"
+          f" (cpu/wall {gemm['cpu_s'] / gemm['seconds']:.2f})\n")
+
     results = []
     for w in args.widths:
-        results.append(measure_in_subprocess("engine", w, args.networks, args))
+        results.append(measure_in_subprocess("compare", w, args.networks, args))
         results.append(measure_in_subprocess("naive", w, args.naive_networks, args))
     rows = rows_for(results, rng_rate, len(_x()))
     print_table(rows)
+
+    print(f"\nold engine (per-network gathers) against the engine, interleaved in one process per width, "
+          f"medians of {args.repeats} rounds; fwd = normals + hidden layer + outputs alone, stats = engine - fwd:")
+    bounds = bound_rows(results, rng_rate, gemm_rate)
+    print_bounds(bounds)
 
     print("\nspeed-up engine/naive (networks/s; engine also does Rao-Blackwell, naive does not):")
     for w in args.widths:
@@ -367,6 +531,7 @@ def main(argv=None) -> None:
 
     if args.csv:
         _write_csv(rows, args.csv)
+        _write_csv(bounds, args.csv.removesuffix(".csv") + "_bounds.csv")
 
 
 def _write_csv(rows: list[dict], path) -> None:
