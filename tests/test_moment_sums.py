@@ -40,7 +40,7 @@ def test_plain_moments_are_masked_sums_of_products():
         np.testing.assert_allclose(np.asarray(got[n]), want, rtol=1e-13, atol=1e-13)
 
 
-@pytest.mark.parametrize("with_mean", [False, True])
+@pytest.mark.parametrize("with_mean", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_wick_terms_sum_to_gaussian_moments(with_mean):
     n_points, n_net = 3, 5
     a = RNG.standard_normal((n_net, n_points, n_points + 1))

@@ -1,16 +1,18 @@
 """Throughput of the ensemble engine against a naive loop and against the machine's Gaussian RNG.
 
-Run ``python -m nnqft.bench [--widths 2 20 1000] [--networks 100000] [--csv PATH]``.
+Run ``python -m nnqft.bench [--widths 2 20 1000] [--networks 100000] [--repeats 5] [--csv PATH]``.
 
 What is measured (Erf-net, d_in = d_out = 1, sw = sb = 1, P1's six inputs, moment orders 2, 4, 6):
 
-* ``engine``: ``ensemble.run_shard`` for one width over ``--blocks`` blocks of ``--networks``
-  networks in total: normals drawn in float32 (the sampling dtype), float64 plain moment sums on the
-  index multisets *and* the Rao-Blackwell (Wick sum of the empirical kernel) sums, exactly as in
-  production. JIT compilation is excluded: the engine caches its jitted batch function per
-  shape, and the bench first runs a warm-up of two one-batch blocks with the same batch shape; its
-  time ("warm-up s") is reported separately and is not in the rate. Padded (masked) rows of the last batch of each
-  block are computed but only valid networks are counted.
+* ``compare`` (one subprocess per width): the engine (``ensemble.block_means``: float32 normals,
+  float64 plain and Rao-Blackwell moment sums as matrix products, exactly as in production), the
+  previous engine (``reference_per_network``: per-network gathers of every product and Wick sum,
+  kept here as the baseline) and the forward pass alone (normals, hidden layer, outputs), on the
+  same ``--networks`` in ``--blocks`` blocks. Each is compiled first; then ``--repeats`` rounds
+  time each once, interleaved, and the medians are reported (the machine may be shared). The
+  engine's parts against their bounds: the forward pass's normals/s over the RNG rate below, and
+  the statistics (engine minus forward pass) in flop/s (``statistics_flops``: the kernel product
+  and the Gram products) over the float64 matrix-product rate (``gemm``).
 * ``naive``: the design of the authors' ``create_networks`` + ``n_point`` (docs/physics.md sec. 9,
   defect 5) with numpy/scipy in place of torch: one network per Python-loop iteration (its
   parameters drawn with numpy in float32, a forward pass with ``scipy.special.erf``), outputs
@@ -20,10 +22,16 @@ What is measured (Erf-net, d_in = d_out = 1, sw = sb = 1, P1's six inputs, momen
   their ``free_theory.py`` does. It computes plain moments only, no Rao-Blackwell sums, and skips
   torch's per-network module construction, so it does less work than either the engine or
   their code: the speed-up it gives is conservative.
+* ``gemm``: float64 flop/s of a jitted ``--gemm-size`` square matrix product (the statistics' bound).
 * ``rng-jax`` / ``rng-numpy``: standard normals/s of one large flat float32 draw,
   ``jax.random.normal`` with the engine's PRNG (philox4x32, jitted, compile excluded) and
   ``numpy.random.default_rng().standard_normal``. The engine's normals/s (networks/s x
   ``networks.n_normals``) as a fraction of the jax rate says how close it is to the RNG bound.
+
+The float32 empirical kernel (``python -m nnqft.bench --kernel-check [NETWORKS]``, separate): one
+Erf-net ensemble at width 1000 on P1's six inputs (default 10^6 networks in 100 blocks) with the
+kernel products in float64 and in float32; prints, per order, the largest change of a moment
+over its standard error.
 
 Feynman-rule integrals (``python -m nnqft.bench --integrals``, a separate benchmark; the engine
 cases above do not run): the integral workload of the default config with ``feynman.vertex_integrals``
