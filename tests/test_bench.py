@@ -27,10 +27,13 @@ def test_tiny_cases_report_rates_and_memory():
     for row in rows:
         assert row["neuron_evals_per_s"] == row["networks_per_s"] * 3 * 6
     assert rows[0]["normals_per_s"] == rows[0]["networks_per_s"] * 10  # n_normals = N (d_in + 1 + d_out) + d_out
-    (bound,) = bench.bound_rows([cmp], 1e8, 1e9)
-    assert bound["speedup"] == cmp["reference_s"] / cmp["engine_s"]
-    assert bound["statistics_gemm_fraction"] * 1e9 * (cmp["engine_s"] - cmp["forward_s"]) == pytest.approx(
+    (bound,) = bench.bound_rows([cmp], {"normals": 1e8, "seconds": 1.0, "cpu_s": 2.0},
+                                {"flops": 1e9, "seconds": 1.0, "cpu_s": 0.5})
+    assert bound["wall_speedup"] == cmp["reference_s"] / cmp["engine_s"]
+    assert bound["cpu_speedup"] == cmp["reference_cpu_s"] / cmp["engine_cpu_s"]
+    assert bound["wall_statistics_gemm_fraction"] * 1e9 * (cmp["engine_s"] - cmp["forward_s"]) == pytest.approx(
         40 * cmp["statistics_flops"])
+    assert bound["cpu_forward_rng_fraction"] * 5e7 * cmp["forward_cpu_s"] == pytest.approx(40 * 10)
 
 
 def test_statistics_flops_count_the_kernel_and_the_gram_products():

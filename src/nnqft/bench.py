@@ -412,37 +412,44 @@ def rows_for(results: list[dict], rng_rate: float, n_inputs: int) -> list[dict]:
     return rows
 
 
-def bound_rows(results: list[dict], rng_rate: float, gemm_rate: float) -> list[dict]:
+def bound_rows(results: list[dict], rng: dict, gemm: dict) -> list[dict]:
     """Per width: old and new networks/s, and each part of the engine against its bound.
 
     forward (normals, hidden layer, outputs): its normals/s over the RNG rate; statistics (the engine
-    minus the forward pass alone): its flop rate over the float64 matrix-product rate.
+    minus the forward pass alone): its flop rate over the float64 matrix-product rate. Speed-ups
+    and fractions are given in wall time and in process CPU time (the fairer one on a machine
+    shared with other processes: time lost to them is not counted).
     """
     rows = []
     for r in results:
         if r["case"] != "compare":
             continue
-        n = r["networks"]
-        stats_s = max(r["engine_s"] - r["forward_s"], 1e-12)
-        rows.append({"width": r["width"], "old_networks_per_s": n / r["reference_s"],
-                     "new_networks_per_s": n / r["engine_s"], "speedup": r["reference_s"] / r["engine_s"],
-                     "forward_us": 1e6 * r["forward_s"] / n, "forward_rng_fraction":
-                     n * r["normals_per_network"] / r["forward_s"] / rng_rate,
-                     "statistics_us": 1e6 * stats_s / n, "statistics_flops": r["statistics_flops"],
-                     "statistics_gemm_fraction": n * r["statistics_flops"] / stats_s / gemm_rate,
-                     "engine_rng_fraction": n * r["normals_per_network"] / r["engine_s"] / rng_rate,
-                     "kernel": "float64" if r["exact_kernel"] else "float32", "max_rel_diff": r["max_rel_diff"]})
+        n, row = r["networks"], {"width": r["width"]}
+        for clock, suffix in (("wall", "_s"), ("cpu", "_cpu_s")):
+            rng_rate = rng["normals"] / rng["seconds" if clock == "wall" else "cpu_s"]
+            gemm_rate = gemm["flops"] / gemm["seconds" if clock == "wall" else "cpu_s"]
+            engine, forward, ref = (r[k + suffix] for k in ("engine", "forward", "reference"))
+            stats = max(engine - forward, 1e-12)
+            row.update({f"{clock}_old_networks_per_s": n / ref, f"{clock}_new_networks_per_s": n / engine,
+                        f"{clock}_speedup": ref / engine, f"{clock}_forward_us": 1e6 * forward / n,
+                        f"{clock}_forward_rng_fraction": n * r["normals_per_network"] / forward / rng_rate,
+                        f"{clock}_statistics_us": 1e6 * stats / n,
+                        f"{clock}_statistics_gemm_fraction": n * r["statistics_flops"] / stats / gemm_rate})
+        row.update(statistics_flops=r["statistics_flops"], kernel="float64" if r["exact_kernel"] else "float32",
+                   max_rel_diff=r["max_rel_diff"])
+        rows.append(row)
     return rows
 
 
 def print_bounds(rows: list[dict]) -> None:
-    print(f"{'width':>5}  {'old net/s':>9}  {'new net/s':>9}  {'speed-up':>8}  {'fwd us':>7}  {'fwd/RNG':>7}  "
-          f"{'stats us':>8}  {'flops':>6}  {'stats/GEMM':>10}  {'new/RNG':>7}  {'Kh':>7}  {'max rel diff':>12}")
+    print(f"{'width':>5}  {'clock':>5}  {'old net/s':>9}  {'new net/s':>9}  {'speed-up':>8}  {'fwd us':>7}  "
+          f"{'fwd/RNG':>7}  {'stats us':>8}  {'flops':>6}  {'stats/GEMM':>10}  {'Kh':>7}  {'max rel diff':>12}")
     for r in rows:
-        print(f"{r['width']:>5}  {r['old_networks_per_s']:>9.3g}  {r['new_networks_per_s']:>9.3g}  {r['speedup']:>7.2f}x  "
-              f"{r['forward_us']:>7.2f}  {r['forward_rng_fraction']:>7.1%}  {r['statistics_us']:>8.2f}  "
-              f"{r['statistics_flops']:>6d}  {r['statistics_gemm_fraction']:>10.1%}  {r['engine_rng_fraction']:>7.1%}  "
-              f"{r['kernel']:>7}  {r['max_rel_diff']:>12.2g}")
+        for c in ("wall", "cpu"):
+            print(f"{r['width']:>5}  {c:>5}  {r[c + '_old_networks_per_s']:>9.3g}  {r[c + '_new_networks_per_s']:>9.3g}  "
+                  f"{r[c + '_speedup']:>7.2f}x  {r[c + '_forward_us']:>7.2f}  {r[c + '_forward_rng_fraction']:>7.1%}  "
+                  f"{r[c + '_statistics_us']:>8.2f}  {r['statistics_flops']:>6d}  "
+                  f"{r[c + '_statistics_gemm_fraction']:>10.1%}  {r['kernel']:>7}  {r['max_rel_diff']:>12.2g}")
 
 
 def _fmt(v, spec: str) -> str:
@@ -525,7 +532,7 @@ def main(argv=None) -> None:
 
     print(f"\nold engine (per-network gathers) against the engine, interleaved in one process per width, "
           f"medians of {args.repeats} rounds; fwd = normals + hidden layer + outputs alone, stats = engine - fwd:")
-    bounds = bound_rows(results, rng_rate, gemm_rate)
+    bounds = bound_rows(results, rng["rng-jax"], gemm)
     print_bounds(bounds)
 
     print("\nspeed-up engine/naive (networks/s; engine also does Rao-Blackwell, naive does not):")
