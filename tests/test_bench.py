@@ -14,14 +14,31 @@ def test_naive_n_point_matches_einsum():
 
 @pytest.mark.slow
 def test_tiny_cases_report_rates_and_memory():
-    res = {kind: bench.measure(kind, 3, n, n_blocks=2)
-           for kind, n in (("engine", 40), ("naive", 10), ("rng-jax", 1000), ("rng-numpy", 1000))}
+    res = {kind: bench.measure(kind, 3, n, n_blocks=2, repeats=2)
+           for kind, n in (("compare", 40), ("naive", 10), ("rng-jax", 1000), ("rng-numpy", 1000), ("gemm", 64))}
     for r in res.values():
-        assert r["seconds"] > 0 and r["peak_mib"] > 0 and r["delta_mib"] >= 0
-    rows = bench.rows_for([res["engine"], res["naive"]], 1e8, 6)
+        assert r["peak_mib"] > 0 and r["delta_mib"] >= 0
+    cmp = res["compare"]
+    assert all(cmp[k] > 0 for k in ("engine_s", "reference_s", "forward_s")) and cmp["repeats"] == 2
+    assert cmp["max_rel_diff"] < 1e-12  # width 3: the float64 kernel, so only the summation order differs
+    assert res["gemm"]["flops"] == 2 * 64**3 * 5
+    rows = bench.rows_for([cmp, res["naive"]], 1e8, 6)
+    assert [r["case"] for r in rows] == ["engine", "old", "naive"]
     for row in rows:
         assert row["neuron_evals_per_s"] == row["networks_per_s"] * 3 * 6
     assert rows[0]["normals_per_s"] == rows[0]["networks_per_s"] * 10  # n_normals = N (d_in + 1 + d_out) + d_out
+    (bound,) = bench.bound_rows([cmp], {"normals": 1e8, "seconds": 1.0, "cpu_s": 2.0},
+                                {"flops": 1e9, "seconds": 1.0, "cpu_s": 0.5})
+    assert bound["wall_speedup"] == cmp["reference_s"] / cmp["engine_s"]
+    assert bound["cpu_speedup"] == cmp["reference_cpu_s"] / cmp["engine_cpu_s"]
+    assert bound["wall_statistics_gemm_fraction"] * 1e9 * (cmp["engine_s"] - cmp["forward_s"]) == pytest.approx(
+        40 * cmp["statistics_flops"])
+    assert bound["cpu_forward_rng_fraction"] * 5e7 * cmp["forward_cpu_s"] == pytest.approx(40 * 10)
+
+
+def test_statistics_flops_count_the_kernel_and_the_gram_products():
+    """Erf-net, six points: Kh 2 N 36; plain 6^2 + 21^2 + 56^2 and Wick 21 + 21^2 + 21 x 231 multiply-adds."""
+    assert bench.statistics_flops(bench.SPEC, 10, 6) == 2 * 10 * 36 + 2 * (36 + 441 + 3136) + 2 * (21 + 441 + 21 * 231)
 
 
 def test_integrals_flag_times_the_feynman_workload(capsys):

@@ -3,7 +3,7 @@ import zlib
 import numpy as np
 import pytest
 
-from nnqft import blocks, correlators, datasets, ensemble, estimators, inputs, kernels, networks
+from nnqft import bench, blocks, correlators, datasets, ensemble, estimators, inputs, kernels, networks
 from nnqft.blocks import Sampling
 
 RELU = networks.NetworkSpec("relu", 1, sb=0.0)
@@ -134,3 +134,40 @@ def test_rao_blackwell_with_output_means_agrees_with_plain_estimator():
         z = (pm - rm) / np.hypot(pse, rse)
         assert np.abs(z).max() < 4.5, n
         assert np.all(rse <= 1.05 * pse)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec, n_points, width, orders", [
+    (networks.NetworkSpec("erf", 1), 6, 20, (2, 4, 6)),
+    (networks.NetworkSpec("gauss", 2, d_out=2, sw=1.1, sb=0.7), 6, 7, (2, 4)),
+    (networks.NetworkSpec("erf", 1, d_out=2, mean_w1=(0.0, 0.3), shared_scale_eps=0.5), 3, 4, (2, 4, 6)),
+])
+def test_engine_equals_the_per_network_gathers_to_1e_12(spec, n_points, width, orders):
+    """The matrix-product statistics against the previous engine (per-network products and Wick sums,
+    kept in nnqft.bench): same streams and batches, so only the summation order differs. Three blocks
+    of 100 in batches of 34 (the last one padded)."""
+    x = inputs.paper_inputs(spec.activation, spec.d_in)[:n_points]
+    plan = Sampling(seed=3, n_networks=300, n_blocks=3, batch_elements=34 * ensemble.footprint(spec, width, n_points, orders))
+    assert plan.batch_size(ensemble.footprint(spec, width, n_points, orders)) == 34
+    keys = plan.block_keys("test/reference", width)
+    got = ensemble.block_means(spec, x, width, plan, keys, orders)
+    want = bench.reference_block_means(spec, x, width, plan, keys, orders)
+    for n in orders:
+        for g, w in zip(got[n], want[n]):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * np.abs(w).max())
+
+
+@pytest.mark.slow
+def test_float32_kernel_moves_rao_blackwell_moments_by_rounding_only():
+    """Above EXACT_KERNEL_MAX_WIDTH the kernel is a float32 product: plain moments are untouched and
+    the Rao-Blackwell ones move by float32 rounding (~1e-7), far below their standard error."""
+    width = ensemble.EXACT_KERNEL_MAX_WIDTH + 1
+    plan = Sampling(seed=3, n_networks=200, n_blocks=2)
+    keys = plan.block_keys("test/kernel", width)
+    exact, fast = (ensemble.block_means(RELU, RELU_X, width, plan, keys, exact_kernel=e) for e in (True, False))
+    default = ensemble.block_means(RELU, RELU_X, width, plan, keys)
+    for n in (2, 4, 6):
+        assert exact[n][0].tobytes() == fast[n][0].tobytes()
+        assert default[n][1].tobytes() == fast[n][1].tobytes()
+        np.testing.assert_allclose(fast[n][1], exact[n][1], rtol=1e-5)
+        assert np.abs(fast[n][1] - exact[n][1]).max() > 0

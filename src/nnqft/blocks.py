@@ -128,10 +128,17 @@ def block_means(per_network, keys, block_size: int, batch: int):
     ``per_network(key, batch)`` returns a pytree of per-network statistics with leading axis
     ``batch``; it is traced once. Batches of one block use ``fold_in(block_key, j)``.
     """
+    return block_means_of_sums(masked_batch_sums(per_network), keys, block_size, batch)
+
+
+def block_means_of_sums(fn, keys, block_size: int, batch: int):
+    """Block means from a jitted ``fn(key, n_valid, batch)`` -> pytree of float64 sums over the
+    first n_valid networks of a batch (for statistics that sum over networks themselves, e.g. as
+    matrix products). Batches of one block use ``fold_in(block_key, j)``.
+    """
     if block_size < 1 or batch < 1:
         raise ValueError(f"block_size = {block_size} and batch = {batch} must be >= 1")
     batch = min(batch, block_size)
-    fn = masked_batch_sums(per_network)
     n_batches = math.ceil(block_size / batch)
     out = []
     for key in keys:

@@ -112,7 +112,7 @@ def moments_from_cumulants(cumulants: dict, n_points: int, n: int, *, odd_vanish
 
 
 @lru_cache(maxsize=None)
-def _involutions(n: int):
+def involutions(n: int):
     """Partial pairings of n slots grouped by number of pairs k: {k: (pairs (I,k,2), singles (I,n-2k))}."""
     groups: dict[int, tuple[list, list]] = {}
     for part in set_partitions(n):
@@ -139,7 +139,7 @@ def gaussian_moments(cov, tuples, mean=None):
     tuples = np.asarray(tuples)
     n = tuples.shape[-1]
     total = 0.0
-    for k, (pairs, singles) in _involutions(n).items():
+    for k, (pairs, singles) in involutions(n).items():
         if mean is None and k != n // 2:
             continue
         for p, s in zip(pairs, singles):

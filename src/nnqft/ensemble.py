@@ -7,13 +7,20 @@ Design
   never depends on which shard (Snakemake job, ``blocks.shard_blocks``) computes it or how many
   shards there are.
 * A block is generated in vectorised **batches** whose size is set by a memory budget
-  (``batch_elements``), never by the ensemble size; batch j of a block uses ``fold_in(block_key, j)``.
+  (``batch_elements``), never by the ensemble size; batch j of a block uses ``fold_in(block_key, j)``,
+  so the batch size fixes the random stream (``footprint`` must not change).
   The last batch is padded and masked, so each width compiles once.
-* Outputs are sampled in float32 (configurable) and every product and sum is taken in float64.
+* Each batch is first run forward (``forward``: parameters, hidden layer, outputs; sampled in
+  float32 by default), then its statistics are accumulated in float64 as matrix products of
+  monomials (``nnqft.moment_sums``), never network by network.
 * Besides the plain moments E[f_a1 ... f_an], each block also accumulates the Rao-Blackwell
   estimator: given the hidden layer, f is Gaussian with the network's empirical kernel
   Kh = sb^2 + (sw^2/N) h h^T (and mean mu1 sum_i h_i), so E[prod f | hidden] is a Wick sum
   (times E[s^n] for a shared output scale s, which is independent of the hidden layer).
+  Up to ``EXACT_KERNEL_MAX_WIDTH`` the products h h^T are exact (float64); wider networks take them
+  from a float32 matrix product (relative error ~1e-7, far below the sampling error; see
+  ``python -m nnqft.bench --kernel-check``), which is several times faster than converting the
+  hidden layer to float64.
 """
 
 from __future__ import annotations
@@ -26,10 +33,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft import blocks, correlators, networks
+from nnqft import blocks, correlators, moment_sums, networks
 from nnqft.networks import NetworkSpec
 
 log = logging.getLogger(__name__)
+
+# Widest network whose empirical kernel h h^T is summed in float64 (exactly, from float32 inputs).
+# Wider ones use a float32 product: at width 1000 the float64 one costs more than the rest of the
+# engine together, while its float32 rounding (~1e-7 relative) is far below any standard error.
+EXACT_KERNEL_MAX_WIDTH = 256
 
 
 def sweep_name(activation: str, d_in: int) -> str:
@@ -38,51 +50,115 @@ def sweep_name(activation: str, d_in: int) -> str:
 
 
 def footprint(spec: NetworkSpec, width: int, n_points: int, orders) -> int:
-    """Array elements one network occupies in a vectorised call: parameters, hidden layer, moments."""
+    """Array elements budgeted per network of a vectorised call: parameters, hidden layer, moments.
+
+    It sets the batch size, and batch j of a block uses the key fold_in(block_key, j): this formula
+    fixes every ensemble's random stream, so it stays as it was written for the per-network engine
+    (whose gathers took 4 d_out T max(orders) elements), an upper bound of today's use.
+    """
     t_max = max(len(correlators.multisets(n_points, n)) for n in orders)
     return networks.n_normals(spec, width) + 2 * width * n_points + 4 * spec.d_out * t_max * max(orders)
 
 
-@functools.lru_cache(maxsize=64)
-def _per_network(spec: NetworkSpec, x_rows: tuple, width: int, orders: tuple, dtype: str):
-    """(key, batch) -> {n: (plain, Rao-Blackwell)} per-network moments, each (batch, d_out, T_n).
+def forward(spec: NetworkSpec, width: int, x: np.ndarray, key, batch: int, dtype):
+    """Draw and run ``batch`` networks: outputs f (batch, d_out, P) in float64, last hidden layer h (batch, N, P)."""
+    h, f = networks.sample_forward(spec, width, x, batch, key=key, dtype=dtype)
+    return f.astype(jnp.float64), h
 
-    Cached on its (hashable) arguments: the same function object lets ``blocks`` reuse its
-    compiled batch sums, so each width compiles once per process.
+
+def empirical_kernel(spec: NetworkSpec, width: int, h, exact: bool):
+    """Kh = sb^2 + (sw^2 / N) h h^T per network, (batch, P, P) float64.
+
+    ``exact``: products and sums in float64 (float32 products are exact there); otherwise a float32
+    matrix product on the (batch, P, N) layout, the fast one on CPU, converted to float64 after.
     """
-    x = np.array(x_rows, dtype=np.float64)
-    tuples = {n: correlators.multisets(len(x), n) for n in orders}
+    if exact:
+        hh = jnp.einsum("bnp,bnq->bpq", h, h, preferred_element_type=jnp.float64)
+    else:
+        t = jnp.swapaxes(h, 1, 2)
+        hh = jnp.einsum("bpn,bqn->bpq", t, t).astype(jnp.float64)
+    return spec.sb**2 + spec.sw**2 / width * hh
+
+
+def _pairs(n: int, with_mean: bool) -> list[int]:
+    """Numbers of Wick pairs in the conditional moment of order n: all with a mean, else n/2 only."""
+    if with_mean:
+        return list(range(n // 2 + 1))
+    return [n // 2] if n % 2 == 0 else []  # odd moments of a zero-mean Gaussian vanish
+
+
+@functools.lru_cache(maxsize=16)
+def statistics_plans(n_points: int, orders: tuple, with_mean: bool):
+    """The monomial-sum plans of the plain moments (variables f) and of the Wick sums (Kh entries, then m)."""
+    plain = moment_sums.plan({n: moment_sums.moment_terms(n_points, n) for n in orders})
+    wick = moment_sums.plan({(n, k): moment_sums.wick_terms(n_points, n, k)
+                             for n in orders for k in _pairs(n, with_mean)})
+    return plain, wick
+
+
+def accumulate(spec: NetworkSpec, width: int, f, h, mask, orders: tuple, exact_kernel: bool) -> dict:
+    """Masked float64 sums over a batch of plain and Rao-Blackwell moments: {n: (plain, rb)}, (d_out, T_n) each.
+
+    ``f`` (batch, d_out, P) outputs, ``h`` (batch, N, P) hidden layer, ``mask`` (batch,) 1 for valid networks.
+    """
+    n_points = f.shape[-1]
     means = spec.output_means
     with_mean = bool(np.any(means))
-
-    def per_network(key, batch):
-        h, f = networks.sample_forward(spec, width, x, batch, key=key, dtype=jnp.dtype(dtype))  # h: last hidden layer
-        f = f.astype(jnp.float64)
-        kh = spec.sb**2 + spec.sw**2 / width * jnp.einsum(
-            "bnp,bnq->bpq", h, h, preferred_element_type=jnp.float64
-        )
-        hsum = h.astype(jnp.float64).sum(axis=1)  # (b, P)
-        cond_mean = means[None, :, None] * hsum[:, None, :] if with_mean else None
-        out = {}
-        for n, t in tuples.items():
-            plain = f[..., t].prod(axis=-1)  # (b, d_out, T)
-            # A shared output scale s is independent of the hidden layer: E[prod f | h] carries E[s^n].
-            rb = spec.scale_moment(n) * correlators.gaussian_moments(kh[:, None], t, cond_mean)
-            out[n] = (plain, jnp.broadcast_to(rb, plain.shape))
-        return out
-
-    return per_network
+    plain_plan, wick_plan = statistics_plans(n_points, orders, with_mean)
+    plain = moment_sums.sums(plain_plan, jnp.swapaxes(f, 0, 1), mask)  # output rows as the leading axis
+    rows, cols = moment_sums.kernel_variables(n_points).T
+    v = empirical_kernel(spec, width, h, exact_kernel)[:, rows, cols]
+    if with_mean:  # the conditional mean of output o is mu_o sum_i h_i(x)
+        v = jnp.concatenate([v, h.sum(axis=1, dtype=jnp.float64)], axis=-1)
+    wick = moment_sums.sums(wick_plan, v, mask)
+    out = {}
+    for n in orders:
+        rb = jnp.zeros_like(plain[n])
+        for k in _pairs(n, with_mean):
+            # the n - 2k unpaired slots each carry the output's mean mu_o
+            rb = rb + (means[:, None] ** (n - 2 * k) if with_mean else 1.0) * wick[(n, k)]
+        # A shared output scale s is independent of the hidden layer: E[prod f | h] carries E[s^n].
+        out[n] = (plain[n], spec.scale_moment(n) * rb)
+    return out
 
 
-def block_means(spec: NetworkSpec, x, width: int, sampling: blocks.Sampling, keys, orders=(2, 4, 6)):
+@functools.lru_cache(maxsize=64)
+def _batch_sums(spec: NetworkSpec, x_rows: tuple, width: int, orders: tuple, dtype: str, exact_kernel: bool):
+    """(key, n_valid, batch) -> {n: (plain, rb)} float64 sums over the batch's first n_valid networks.
+
+    The forward pass and the statistics are two jitted calls: compiled together, XLA recomputes
+    the cheap elementwise part of the forward pass (normals, erf) inside the statistics' gathers,
+    in code whose float32 rounding differs in the last bit from the forward pass on its own, so the
+    moments would depend on how the statistics are computed. Cached on its (hashable) arguments,
+    so each width compiles once per process.
+    """
+    x = np.array(x_rows, dtype=np.float64)
+    run_forward = jax.jit(lambda key, batch: forward(spec, width, x, key, batch, jnp.dtype(dtype)), static_argnums=1)
+
+    @jax.jit
+    def statistics(f, h, n_valid):
+        mask = (jnp.arange(f.shape[0]) < n_valid).astype(jnp.float64)
+        return accumulate(spec, width, f, h, mask, orders, exact_kernel)
+
+    def sums(key, n_valid, batch):
+        return statistics(*run_forward(key, batch), n_valid)
+
+    return sums
+
+
+def block_means(spec: NetworkSpec, x, width: int, sampling: blocks.Sampling, keys, orders=(2, 4, 6), *,
+                exact_kernel: bool | None = None):
     """Block means of plain and Rao-Blackwell moments for each key in ``keys``.
 
-    Returns {n: (plain, rb)} with arrays (len(keys), d_out, T_n) in float64.
+    Returns {n: (plain, rb)} with arrays (len(keys), d_out, T_n) in float64. ``exact_kernel``
+    overrides the width rule of ``EXACT_KERNEL_MAX_WIDTH`` (to measure the float32 kernel's effect).
     """
     x = np.asarray(x, dtype=np.float64)
     batch = sampling.batch_size(footprint(spec, width, len(x), orders))
-    per_network = _per_network(spec, tuple(map(tuple, x.tolist())), width, tuple(orders), sampling.dtype)
-    return blocks.block_means(per_network, keys, sampling.block_size, batch)
+    if exact_kernel is None:
+        exact_kernel = width <= EXACT_KERNEL_MAX_WIDTH
+    sums = _batch_sums(spec, tuple(map(tuple, x.tolist())), width, tuple(orders), sampling.dtype, exact_kernel)
+    return blocks.block_means_of_sums(sums, keys, sampling.block_size, batch)
 
 
 def run_shard(spec: NetworkSpec, x, widths, sampling: blocks.Sampling, *, ensemble: str, blocks: range,
