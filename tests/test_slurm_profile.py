@@ -36,15 +36,19 @@ def test_profile_sets_no_key_of_the_default_profile():
     assert set(default) & set(PROFILE) == set()
 
 
-def test_every_group_is_merged_into_one_cluster_job():
+def test_every_group_merges_its_parts():
+    # Without group-components, each connected part of a group would still be its own cluster job.
     assert set(PROFILE["groups"].values()) == set(PROFILE["group-components"])
-    assert min(PROFILE["group-components"].values()) >= 1000
+    assert min(PROFILE["group-components"].values()) > 1
 
 
-def test_gpus_only_for_the_ensemble_engine():
+def test_gpus_only_for_the_ensemble_engine_and_one_per_group_job():
     gpu_rules = {rule for rule, res in PROFILE["set-resources"].items() if "gpu" in res}
     assert gpu_rules == {"ensemble_shard", "eft_ensemble", "broken_independence"}
-    assert not gpu_rules & set(PROFILE["groups"])
+    # A grouped GPU rule runs one job at a time in its group job, so that the group asks one GPU.
+    assert PROFILE["resources"] == {"serial": 1} and PROFILE["set-resource-scopes"] == {"serial": "local"}
+    for rule in gpu_rules & set(PROFILE["groups"]):
+        assert PROFILE["set-resources"][rule]["serial"] == 1
 
 
 DRY_RUN = """\

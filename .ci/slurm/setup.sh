@@ -10,8 +10,8 @@
 # status command when sacct exists), and `sacct` needs slurmdbd; it also lets the test show that
 # the jobs were accounted by Slurm.
 #
-# The node declares 2 GPUs (GRES) whose device files are two loop devices: placeholders, as nothing
-# binds devices here (task/none). The profile's GPU requests
+# The node declares 2 GPUs (GRES) whose device files are two loop devices: placeholders, as no
+# device is bound here (no cgroups). The profile's GPU requests
 # (`gpu: 1` on the ensemble rules, sbatch --gpus=1) are then scheduled as on a GPU cluster; JAX
 # finds no CUDA device in the job and uses the CPU. Memory is not a consumable resource here
 # (CR_Core): the profile's requests (up to 16 GB) are checked against the node's memory, but jobs
@@ -101,9 +101,11 @@ SlurmctldPidFile=/run/slurm/slurmctld.pid
 SlurmdPidFile=/run/slurm/slurmd.pid
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
-# No cgroups in this container: track job processes by process tree, no task binding.
+# No cgroups in this container: job processes are tracked by process tree, and bound to their
+# allocated cores by CPU affinity (a one-core job sees one core, as on a cluster, so XLA runs it with
+# one thread where the local run has all of them: results must not depend on it).
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/backfill
@@ -135,16 +137,17 @@ if ! running /run/slurm/slurmdbd.pid; then
     for _ in $(seq 30); do sacctmgr -n list cluster >/dev/null 2>&1 && break; sleep 1; done
 fi
 sacctmgr -n list cluster format=cluster | grep -qw "$CLUSTER" || sacctmgr -i add cluster "$CLUSTER" >/dev/null
+# A changed configuration (plugins, GRES) takes a restart of both Slurm daemons; job state survives
+# in StateSaveLocation.
+stop() { kill "$(cat "$1")"; for _ in $(seq 30); do running "$1" || return 0; sleep 1; done; }
+if [ $changed = 1 ]; then
+    for daemon in slurmd slurmctld; do
+        if running /run/slurm/$daemon.pid; then log "configuration changed: stopping $daemon"; stop /run/slurm/$daemon.pid; fi
+    done
+fi
 if ! running /run/slurm/slurmctld.pid; then
     log "starting slurmctld"
     slurmctld
-elif [ $changed = 1 ]; then
-    log "slurm.conf changed: scontrol reconfigure"
-    scontrol reconfigure
-fi
-if [ $changed = 1 ] && running /run/slurm/slurmd.pid; then
-    log "configuration changed: restarting slurmd"
-    kill "$(cat /run/slurm/slurmd.pid)"; sleep 2
 fi
 if ! running /run/slurm/slurmd.pid; then
     log "starting slurmd"
