@@ -24,7 +24,7 @@ say() { echo "[test-slurm $(date +%T)] $*"; }
 workflow_copy() {
     mkdir -p "$1"
     rm -rf "$1/Snakefile" "$1/workflow" "$1/config" "$1/profiles"
-    cp -r Snakefile workflow config profiles "$1/"
+    cp -rp Snakefile workflow config profiles "$1/"   # -p: a script's mtime decides whether its jobs rerun
 }
 
 t0=$(stamp)
