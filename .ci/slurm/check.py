@@ -5,7 +5,7 @@ accounted every job the dry run said it would submit.
 
 * Every table (`**/*.csv`) is byte-identical.
 * Every NetCDF dataset (`**/*.nc`: correlators, exact values, shards) holds the same variables with
-  the same dtype, shape and bytes, and the same attributes, except `created` (the time it was written).
+  the same dtype, shape and bytes, and the same attributes, except `created` and `git_revision` (when and at which commit it was written).
 * `sacct` lists the jobs submitted since `--since`: as many as expected, each COMPLETED.
 Exits 1 naming every difference.
 """
@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-# Dataset attributes that legitimately differ between two runs of the same code and config.
-VOLATILE_ATTRS = {"created"}
+# Dataset attributes that legitimately differ between two runs of the same code and config: the
+# time of writing, and the commit (the kept local reference may predate a commit that changed no
+# code it ran: Snakemake reruns whatever a code or config change made stale).
+VOLATILE_ATTRS = {"created", "git_revision"}
 SACCT_FIELDS = "JobIDRaw,Comment%60,State,AllocCPUS,AllocTRES%45,Elapsed"
 
 
