@@ -30,6 +30,14 @@ golden: $(STAMP)
 	cd $(GOLDEN_RUN) && $(CURDIR)/$(BIN)/snakemake --cores all --configfile config/ci.yaml
 	$(BIN)/python -m nnqft.golden write $(GOLDEN_RUN)/results tests/golden
 
+# The ci config through profiles/slurm on a one-node Slurm cluster on this machine (Debian's Slurm,
+# installed and started on first use; needs root), checked against a local run (README, "Running on
+# a cluster"). Not part of `make test`: it runs the ci config twice.
+.PHONY: test-slurm
+test-slurm: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[slurm]"
+	PYTHON=$(CURDIR)/$(BIN)/python .ci/slurm/test.sh
+
 bench: $(STAMP)
 	$(BIN)/python -m nnqft.bench
 

@@ -1,6 +1,9 @@
 # nnqft: regenerate, check and extend the numerical results of the NN-QFT correspondence.
 # Run with `snakemake --cores all` (default config), or add `--configfile config/ci.yaml`.
+import hashlib
 import os
+import platform
+from pathlib import Path
 
 from snakemake.utils import min_version
 
@@ -14,6 +17,16 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 # Several jobs may share one GPU: JAX's default preallocation of 75% of its memory per process would
 # make the second job fail, so each job allocates what it uses.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+# A Slurm job inherits the submitting shell's environment (sbatch --export=ALL), so this cache too.
+# Compiled CPU code is specific to the instruction set it was compiled for: on a cluster node the
+# cache is a subdirectory per CPU type, shared by the nodes of that type (the working directory is on
+# a shared file system) and never loaded by others. A cache directory the user set is kept as is.
+if "SLURM_JOB_ID" in os.environ and os.environ["JAX_COMPILATION_CACHE_DIR"] == os.path.abspath(".cache/jax"):
+    _cpu = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else platform.processor()
+    _flags = sorted({line for line in _cpu.splitlines() if line.startswith(("flags", "Features", "model name"))})
+    _tag = platform.machine() + "-" + hashlib.sha256("\n".join(_flags).encode()).hexdigest()[:12]
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.abspath(f".cache/jax/{_tag}")
 
 
 configfile: "config/config.yaml"
