@@ -1,0 +1,127 @@
+"""The neural tangent kernel of deep MLPs in the NTK parametrisation (docs/physics.md sec. 11).
+
+Networks of depth L (hidden layers) and widths n_1..n_L, neural-tangents' convention:
+
+    z1 = (sw / sqrt(d_in)) W1 x + sb b1,   z(l+1) = (sw / sqrt(n_l)) W(l+1) s(z(l)) + sb b(l+1),
+    f = z(L+1),   every W, b ~ N(0, 1)
+
+so C_W = sw^2 and C_b = sb^2, and the NNGP kernels are those of docs/physics.md sec. 10. The
+empirical NTK Theta_hat(x, x') = sum_theta df(x)/dtheta df(x')/dtheta. Since df/dW(l)_ij =
+(sw / sqrt(n_(l-1))) delta(l)_i h(l-1)_j and df/db(l)_i = sb delta(l)_i, with delta(l) = df/dz(l)
+the per-network Jacobian of f with respect to layer l's pre-activations, the sum over one layer's
+parameters factorises:
+
+    Theta_hat = sum_l [C_W h(l-1).h(l-1)' / n_(l-1) + C_b] delta(l).delta(l)'     (h(0) = x, delta(L+1) = 1)
+
+which costs one backward pass instead of a (P, #parameters) Jacobian (the tests check it against
+the full Jacobian).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnqft.activations import activation
+
+
+def layer_sizes(d_in: int, width: int, depth: int) -> tuple[int, ...]:
+    """(d_in, n_1, ..., n_L, 1) for equal hidden widths."""
+    if d_in < 1 or width < 1 or depth < 1:
+        raise ValueError(f"need d_in, width, depth >= 1, got {d_in}, {width}, {depth}")
+    return (d_in,) + (width,) * depth + (1,)
+
+
+def n_parameters(sizes) -> int:
+    """Weights and biases of the MLP with these layer sizes."""
+    return sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+def unflatten(sizes, theta):
+    """Split a flat parameter vector (..., n_parameters) into [(W (.., n_out, n_in), b (.., n_out))]."""
+    params, start = [], 0
+    lead = theta.shape[:-1]
+    for m, n in zip(sizes[:-1], sizes[1:]):
+        w = theta[..., start : start + m * n].reshape(*lead, n, m)
+        b = theta[..., start + m * n : start + m * n + n]
+        params.append((w, b))
+        start += m * n + n
+    return params
+
+
+def sample_params(sizes, batch: int, *, key, dtype=jnp.float32):
+    """A batch of networks: every parameter ~ N(0, 1), drawn as one flat block (fast on CPU)."""
+    return unflatten(sizes, jax.random.normal(key, (batch, n_parameters(sizes)), dtype))
+
+
+def check_activation(name: str) -> None:
+    """Deep networks need h(z) alone: Gauss-net's h(z; q) normalises by the first layer's variance q."""
+    h = activation(name).h
+    if float(h(np.float64(0.3), 1.0)) != float(h(np.float64(0.3), 0.0)):
+        raise ValueError(f"activation {name!r} depends on the first layer's pre-activation variance; "
+                         f"the NTK stage needs h(z) alone")
+
+
+def forward(params, x, name: str, sw: float, sb: float, shifts=None):
+    """f(x) of one network (P,) and the layer inputs h(0) = x, ..., h(L); ``shifts`` (one (P, n_l)
+    array per layer, or None) are added to the pre-activations, so that df/dshift = delta."""
+    h_of = activation(name).h
+    h, inputs = x, []
+    for l, (w, b) in enumerate(params):
+        inputs.append(h)
+        z = (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
+        if shifts is not None:
+            z = z + shifts[l]
+        h = h_of(z, 0.0) if l < len(params) - 1 else z
+    return h[:, 0], inputs
+
+
+def empirical_ntk(params, x, name: str, sw: float, sb: float):
+    """Theta_hat (P, P) of one network, in float64, from its per-layer Jacobians delta(l)."""
+    x = jnp.asarray(x, dtype=params[0][0].dtype)
+    shifts = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in params]
+    # each f(x_a) depends on row a of every shift only, so the gradient of the sum is delta(l)(x_a)
+    def total(sh):
+        f, inputs = forward(params, x, name, sw, sb, sh)
+        return f.sum(), inputs
+
+    deltas, inputs = jax.grad(total, has_aux=True)(shifts)
+    theta = 0.0
+    for h, d in zip(inputs, deltas):
+        hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
+        dd = jnp.einsum("pi,qi->pq", d, d, preferred_element_type=jnp.float64)
+        theta = theta + (sw**2 * hh / h.shape[-1] + sb**2) * dd
+    return theta
+
+
+@functools.lru_cache(maxsize=64)
+def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple, dtype: str):
+    """(key, batch) -> {"theta": Theta_hat, "theta2": Theta_hat^2} per network, each (batch, P, P).
+
+    Cached on its hashable arguments, so ``nnqft.blocks`` compiles each (depth, width) once.
+    """
+    check_activation(name)
+    x = np.array(x_rows, dtype=np.float64)
+
+    def per_network(key, batch):
+        params = sample_params(sizes, batch, key=key, dtype=jnp.dtype(dtype))
+        theta = jax.vmap(lambda p: empirical_ntk(p, x, name, sw, sb))(params)
+        return {"theta": theta, "theta2": theta**2}
+
+    return per_network
+
+
+def footprint(sizes, n_points: int) -> int:
+    """Array elements one network occupies in a vectorised call: parameters and activations."""
+    return n_parameters(sizes) + 4 * n_points * sum(sizes)
+
+
+def ntk_block_means(name: str, sw: float, sb: float, x, depth: int, width: int, sampling, ensemble: str):
+    """Block means of Theta_hat and Theta_hat^2, each (n_blocks, P, P), keyed (ensemble, width, block)."""
+    x = np.asarray(x, dtype=np.float64)
+    sizes = layer_sizes(x.shape[1], width, depth)
+    stats = ntk_statistics(name, float(sw), float(sb), sizes, tuple(map(tuple, x.tolist())), sampling.dtype)
+    return sampling.run(stats, ensemble, width, footprint(sizes, len(x)))
