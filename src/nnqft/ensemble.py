@@ -56,9 +56,8 @@ def _per_network(spec: NetworkSpec, x_rows: tuple, width: int, orders: tuple, dt
     with_mean = bool(np.any(means))
 
     def per_network(key, batch):
-        w0, b0, w1, b1 = networks.sample_params(spec, width, batch, key=key, dtype=jnp.dtype(dtype))
-        h = networks.hidden(spec, w0, b0, x)
-        f = networks.outputs(w1, b1, h).astype(jnp.float64)
+        h, f = networks.sample_forward(spec, width, x, batch, key=key, dtype=jnp.dtype(dtype))  # h: last hidden layer
+        f = f.astype(jnp.float64)
         kh = spec.sb**2 + spec.sw**2 / width * jnp.einsum(
             "bnp,bnq->bpq", h, h, preferred_element_type=jnp.float64
         )

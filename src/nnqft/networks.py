@@ -1,7 +1,12 @@
-"""Single-hidden-layer networks: the parameter law and the forward pass (docs/physics.md sec. 1).
+"""Networks: the parameter law and the forward pass (docs/physics.md sec. 1; deep: sec. 10).
 
     f(x) = W1 . h(W0 x + b0) + b1,   W0 ~ N(mu0, sw^2/d_in), b0 ~ N(0, sb^2),
                                       W1 ~ N(mu1, sw^2/N),    b1 ~ N(0, sb^2).
+
+A deep network (``depth`` L > 1 hidden layers) inserts L - 1 layers h <- h(W h + b) with
+W ~ N(0, sw^2 / fan_in), b ~ N(0, sb^2), i.e. C_W = sw^2 and C_b = sb^2; ``mean_w0`` stays on the
+first layer, the output means and the shared scale on the output layer. The width N passed
+around is the last hidden layer's; earlier layers have ``width_multipliers`` x N (equal by default).
 
 An activation is registered once in ``nnqft.activations.ACTIVATIONS`` (re-exported here);
 everything else (sampling, kernels, exact moments, Feynman integrals, inputs) looks it up by
@@ -34,9 +39,21 @@ class NetworkSpec:
     # shared scale s with s^2 = 1 + eps * (+-1), so all output weights are correlated; E[s^2] = 1
     # keeps the GP kernel, eps = 0 is the i.i.d. network.
     shared_scale_eps: float = 0.0
+    depth: int = 1  # hidden layers L
+    # widths of hidden layers 1..L-1 as multiples of the last hidden layer's width; () means equal
+    width_multipliers: tuple[int, ...] = ()
 
     def __post_init__(self):
-        activation(self.activation)
+        act = activation(self.activation)
+        if self.depth < 1:
+            raise ValueError(f"depth must be >= 1, got {self.depth}")
+        if self.width_multipliers and (len(self.width_multipliers) != self.depth - 1
+                                       or min(self.width_multipliers) < 1):
+            raise ValueError(f"width_multipliers needs depth - 1 = {self.depth - 1} integers >= 1, "
+                             f"got {self.width_multipliers}")
+        if self.depth > 1 and act.h(0.3, 1.0) != act.h(0.3, 0.0):
+            raise ValueError(f"activation {self.activation!r} depends on the first layer's pre-activation "
+                             f"variance q(x, x); deep networks (depth = {self.depth}) need h(z) alone")
         if self.d_in < 1 or self.d_out < 1:
             raise ValueError(f"d_in and d_out must be >= 1, got {self.d_in}, {self.d_out}")
         if self.sw <= 0 or self.sb < 0:
@@ -69,40 +86,87 @@ def preactivation_variance(spec: NetworkSpec, x) -> np.ndarray:
     return spec.sb**2 + spec.sw**2 * np.sum(x * x, axis=-1) / spec.d_in
 
 
+def hidden_widths(spec: NetworkSpec, width: int) -> tuple[int, ...]:
+    """Widths n_1..n_L of the hidden layers; the last is ``width``."""
+    return tuple(m * width for m in spec.width_multipliers or (1,) * (spec.depth - 1)) + (width,)
+
+
 def n_normals(spec: NetworkSpec, width: int) -> int:
     """Standard normals one network consumes (one more for the sign of a shared scale)."""
-    return width * (spec.d_in + 1 + spec.d_out) + spec.d_out + (spec.shared_scale_eps > 0)
+    sizes = (spec.d_in,) + hidden_widths(spec, width) + (spec.d_out,)
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])) + (spec.shared_scale_eps > 0)
+
+
+def _const(v, z):  # keep the sampling dtype: a float64 constant would promote the whole network
+    return jnp.asarray(v, dtype=z.dtype)
+
+
+def _first_layer(spec: NetworkSpec, width: int, z):
+    """W0 (b, N, d_in), b0 (b, N) from the first N (d_in + 1) columns of a block of normals."""
+    n0 = width * spec.d_in
+    w0 = _const(spec.mean_w0, z) + _const(spec.sw / np.sqrt(spec.d_in), z) * z[:, :n0].reshape(-1, width, spec.d_in)
+    return w0, _const(spec.sb, z) * z[:, n0 : n0 + width]
+
+
+def _output_layer(spec: NetworkSpec, width: int, z):
+    """W1 (b, d_out, N), b1 (b, d_out) from the columns after the hidden layers (the last column is
+    the sign of a shared scale)."""
+    n2 = width * spec.d_out
+    w1 = _const(spec.output_means, z)[None, :, None] + _const(spec.sw / np.sqrt(width), z) * z[:, :n2].reshape(
+        -1, spec.d_out, width)
+    b1 = _const(spec.sb, z) * z[:, n2 : n2 + spec.d_out]
+    if spec.shared_scale_eps > 0:
+        scale = jnp.sqrt(1 + _const(spec.shared_scale_eps, z) * jnp.sign(z[:, -1:]))
+        w1, b1 = w1 * scale[:, :, None], b1 * scale
+    return w1, b1
 
 
 def params_from_normals(spec: NetworkSpec, width: int, z):
-    """Map a (batch, n_normals) block of standard normals to parameters.
+    """Map a (batch, n_normals) block of standard normals to single-layer parameters.
 
     Drawing one flat block and slicing it is several times faster on CPU than drawing four
     shaped arrays (measured with JAX 0.10, philox4x32).
     """
-    b = z.shape[0]
-    n0, n1 = width * spec.d_in, width
-    n2 = width * spec.d_out
+    first = width * (spec.d_in + 1)
+    return (*_first_layer(spec, width, z), *_output_layer(spec, width, z[:, first:]))
 
-    def const(v):  # keep the sampling dtype: a float64 constant would promote the whole network
-        return jnp.asarray(v, dtype=z.dtype)
 
-    w0 = const(spec.mean_w0) + const(spec.sw / np.sqrt(spec.d_in)) * z[:, :n0].reshape(b, width, spec.d_in)
-    b0 = const(spec.sb) * z[:, n0 : n0 + n1]
-    w1 = const(spec.output_means)[None, :, None] + const(spec.sw / np.sqrt(width)) * z[
-        :, n0 + n1 : n0 + n1 + n2
-    ].reshape(b, spec.d_out, width)
-    b1 = const(spec.sb) * z[:, n0 + n1 + n2 : n0 + n1 + n2 + spec.d_out]
-    if spec.shared_scale_eps > 0:
-        scale = jnp.sqrt(1 + const(spec.shared_scale_eps) * jnp.sign(z[:, -1:]))
-        w1, b1 = w1 * scale[:, :, None], b1 * scale
-    return w0, b0, w1, b1
+def _normals(spec: NetworkSpec, width: int, n: int, key, dtype):
+    return jax.random.normal(key, (n * n_normals(spec, width),), dtype).reshape(n, -1)
 
 
 def sample_params(spec: NetworkSpec, width: int, n: int, *, key, dtype=jnp.float32):
     """Draw n networks of the given width: (W0 (n,N,d_in), b0 (n,N), W1 (n,d_out,N), b1 (n,d_out))."""
-    z = jax.random.normal(key, (n * n_normals(spec, width),), dtype).reshape(n, -1)
-    return params_from_normals(spec, width, z)
+    if spec.depth != 1:
+        raise ValueError(f"sample_params draws single-hidden-layer networks; depth = {spec.depth}: use sample_forward")
+    return params_from_normals(spec, width, _normals(spec, width, n, key, dtype))
+
+
+def forward_from_normals(spec: NetworkSpec, width: int, z, x):
+    """Last hidden layer (b, N, P) and outputs (b, d_out, P) from a (b, n_normals) block of normals.
+
+    The block is sliced layer by layer, [W (fan_out x fan_in), b (fan_out)] from the first layer to
+    the output; at depth 1 these are the slices and operations of ``params_from_normals``,
+    ``hidden`` and ``outputs``, so single-layer results are unchanged bit for bit."""
+    b, widths = z.shape[0], hidden_widths(spec, width)
+    w0, b0 = _first_layer(spec, widths[0], z)
+    h = hidden(spec, w0, b0, x)
+    act, start = activation(spec.activation), widths[0] * (spec.d_in + 1)
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        stop = start + fan_in * fan_out
+        w = _const(spec.sw / np.sqrt(fan_in), z) * z[:, start:stop].reshape(b, fan_out, fan_in)
+        bias = _const(spec.sb, z) * z[:, stop : stop + fan_out]
+        # q (the first layer's variance) is not defined deeper; NetworkSpec admits only h(z) alone
+        h = act.h(jnp.einsum("bij,bjp->bip", w, h) + bias[..., None], 0.0)
+        start = stop + fan_out
+    w1, b1 = _output_layer(spec, width, z[:, start:])
+    return h, outputs(w1, b1, h)
+
+
+def sample_forward(spec: NetworkSpec, width: int, x, n: int, *, key, dtype=jnp.float32):
+    """Draw n networks and evaluate them on x: (last hidden layer (n, N, P), outputs (n, d_out, P)).
+    Depth 1 consumes the same normals in the same order as ``sample_params``."""
+    return forward_from_normals(spec, width, _normals(spec, width, n, key, dtype), x)
 
 
 def hidden(spec: NetworkSpec, w0, b0, x):

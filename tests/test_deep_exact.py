@@ -1,0 +1,125 @@
+"""Exact deep-network correlators (nnqft.deep_exact) against enumeration, P3's single-layer duality,
+numpy Monte Carlo written here, and the 1/n theory (nnqft.deep): the acceptance check of issue 13."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+
+from nnqft import correlators, deep, deep_exact, exact
+from nnqft.networks import NetworkSpec
+
+X3 = np.array([[0.3, -0.2, 0.9], [1.0, 0.4, -0.5], [-0.7, 0.8, 0.1]])
+RAY = np.array([[0.2], [0.5], [1.3]])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_relu_layer_moment_is_the_binomial_chi_square_sum(k):
+    # E[R^k] by enumerating the number B of active units: chi^2_B moments B(B+2)...(B+2k-2).
+    coef = [float(c) for c in deep_exact.relu_layer_moment(k)]
+    for n in range(1, 8):
+        b = np.arange(n + 1)
+        chi = np.prod([b + 2 * i for i in range(k)], axis=0)
+        brute = np.sum(binom.pmf(b, n, 0.5) * chi) / n**k
+        assert np.polynomial.polynomial.polyval(1 / n, coef) == pytest.approx(brute, rel=1e-13)
+
+
+def test_relu_ray_m4_is_the_product_of_layer_factors():
+    widths = [3, 7, 20]
+    c = deep_exact.relu_ray_correlators(RAY, 2.0, [1 / n for n in widths], orders=(2, 4))
+    t2, t4 = correlators.multisets(3, 2), correlators.multisets(3, 4)
+    gp4 = correlators.gaussian_moments(correlators.symmetric_matrix(c[2], 3), t4)
+    np.testing.assert_allclose(c[4] / gp4, math.prod(1 + 5 / n for n in widths), rtol=1e-13)
+    # critical C_W = 2: the 2-pt is the first layer's kernel s_a s_b at every depth
+    s = np.sqrt(2.0) * RAY[:, 0]
+    np.testing.assert_allclose(c[2], s[t2[:, 0]] * s[t2[:, 1]], rtol=1e-14)
+
+
+def _mc_moments(forward, n_nets, x, rng, chunks=20):
+    """Moments E[f^n] on multisets (n = 2, 4, 6) with standard errors from chunk means."""
+    p = len(x)
+    out = {n: [] for n in (2, 4, 6)}
+    for _ in range(chunks):
+        f = forward(n_nets // chunks, rng)  # (B, P)
+        for n in out:
+            out[n].append(np.prod(f[:, correlators.multisets(p, n)], axis=-1).mean(axis=0))
+    return {n: (np.mean(v, axis=0), np.std(v, axis=0, ddof=1) / np.sqrt(chunks)) for n, v in out.items()}
+
+
+def _deep_forward(x, widths, c_w, c_b, act):
+    """An independent numpy forward pass of the deep network of docs/physics.md sec. 10: f (B, P)."""
+
+    def forward(batch, rng):
+        h, fan_in = np.broadcast_to(x.T, (batch,) + x.T.shape), x.shape[1]
+        sizes = list(widths) + [1]
+        for n in sizes:
+            pre = rng.normal(0, np.sqrt(c_w / fan_in), (batch, n, fan_in)) @ h
+            if c_b > 0:
+                pre = pre + rng.normal(0, np.sqrt(c_b), (batch, n, 1))
+            h, fan_in = act(pre), n
+        return pre[:, 0, :]
+
+    return forward
+
+
+def test_relu_ray_moments_match_monte_carlo():
+    rng = np.random.default_rng(11)
+    widths = [2, 3]
+    mc = _mc_moments(_deep_forward(RAY, widths, 2.0, 0.0, lambda z: np.maximum(z, 0)), 400_000, RAY, rng)
+    ex = deep_exact.relu_ray_correlators(RAY, 2.0, [1 / n for n in widths])
+    for n in (2, 4, 6):
+        assert np.all(np.abs(mc[n][0] - ex[n]) < 5 * mc[n][1]), n
+
+
+@pytest.mark.parametrize("n", [2, 5])
+def test_one_layer_linear_is_p3_duality(n):
+    ex = exact.exact_correlators(NetworkSpec("linear", 3, sw=1.1, sb=0.6), X3, [n], orders=(2, 4, 6))
+    lc = deep_exact.linear_correlators(X3, 1.21, 0.36, [1 / n])
+    for k in (2, 4, 6):
+        np.testing.assert_allclose(lc[k], ex[f"G{k}"][0], rtol=1e-12)
+
+
+def test_deep_linear_moments_match_monte_carlo():
+    rng = np.random.default_rng(5)
+    x = X3[:2]
+    widths = [2, 3, 2]
+    mc = _mc_moments(_deep_forward(x, widths, 1.3, 0.4, lambda z: z), 400_000, x, rng)
+    ex = deep_exact.linear_correlators(x, 1.3, 0.4, [1 / n for n in widths])
+    for n in (2, 4, 6):
+        assert np.all(np.abs(mc[n][0] - ex[n]) < 5 * mc[n][1]), n
+
+
+def test_formal_coefficients_evaluate_to_the_numeric_moments():
+    u = 1 / 7
+    formal = deep_exact.linear_correlators(X3, 1.21, 0.36, [1.0] * 3, formal=True)
+    numeric = deep_exact.linear_correlators(X3, 1.21, 0.36, [u] * 3)
+    for n in (2, 4, 6):
+        np.testing.assert_allclose(np.polynomial.polynomial.polyval(u, formal[n]), numeric[n], rtol=1e-13)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5, 8])
+def test_inverse_width_coefficient_of_exact_results_is_the_theory(depth):
+    # Acceptance (issue 13): the 1/n coefficients of the exact deep-linear (with biases) and
+    # deep-ReLU (ray, C_b = 0) results equal nnqft.deep's V and K^{1} to 1e-8 relative.
+    th = deep.theory(X3, "linear", 1.21, 0.36, depth)
+    m = deep_exact.linear_kernel_moments(X3, 1.21, 0.36, [1.0] * depth, 2, formal=True)
+    v_exact = m[2][1]  # Cov(Kh, Kh) = M2 - M1 M1 at order u: M1 has no u dependence (checked next)
+    np.testing.assert_allclose(th.vertex[depth], v_exact, rtol=1e-8, atol=1e-8 * np.abs(v_exact).max())
+    np.testing.assert_allclose(m[1][1:], 0.0, atol=0)  # K^{1} = 0 exactly
+    np.testing.assert_allclose(th.shift[depth], 0.0, atol=1e-12 * np.abs(th.kernel[depth]).max())
+
+    t2, t4 = correlators.multisets(3, 2), correlators.multisets(3, 4)
+    thr = deep.theory(RAY, "relu", 2.0, 0.0, depth)
+    ray = deep_exact.relu_ray_correlators(RAY, 2.0, [1.0] * depth, orders=(2, 4), formal=True)
+    np.testing.assert_allclose(thr.connected_four_point(depth + 1, t4), ray[4][1], rtol=1e-8)
+    np.testing.assert_allclose(thr.kernel[depth][tuple(t2.T)], ray[2][0], rtol=1e-12)
+    np.testing.assert_allclose(thr.shift[depth], 0.0, atol=1e-12)  # exact: no u term in E[f f]
+    assert len(ray[2]) == 1
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="ray"):
+        deep_exact.relu_ray_correlators(X3, 2.0, [0.5])
+    with pytest.raises(ValueError, match="inverse_widths"):
+        deep_exact.linear_kernel_moments(X3, 1.0, 0.0, [])
