@@ -15,6 +15,14 @@ parameters factorises:
 
 which costs one backward pass instead of a (P, #parameters) Jacobian (the tests check it against
 the full Jacobian).
+
+The analytic (infinite-width) NTK follows the recursion
+
+    Theta1 = K1,   Theta(l+1) = K(l+1) + C_W <s'_a s'_b>_K(l) Theta(l)
+
+on the NNGP kernels of ``nnqft.deep`` (one NNGP recursion in the package), with <s'_a s'_b> =
+dG/dK_ab from its pair functions (Price's theorem): closed forms for linear, ReLU and erf,
+Gauss-Hermite quadrature of s' s' otherwise.
 """
 
 from __future__ import annotations
@@ -25,7 +33,31 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nnqft import deep
 from nnqft.activations import activation
+
+
+def derivative_kernel(name: str, k: np.ndarray) -> np.ndarray:
+    """<s'(z_a) s'(z_b)> for z ~ N(0, k), shape (P, P): dG/dK_ab of ``deep.pair_functions``, which on
+    the diagonal (K_aa = K_ab = K_bb) is <s'(z_a)^2>."""
+    pair, _ = deep.pair_functions(name)
+    a, b = np.triu_indices(len(k))
+    with np.errstate(divide="ignore", invalid="ignore"):  # ReLU's Hessian on the diagonal: unused
+        _, grad, _ = pair(k[a, a], k[a, b], k[b, b])
+    out = np.empty_like(k)
+    out[a, b] = out[b, a] = grad[..., 1]
+    return out
+
+
+def analytic_ntk(x, name: str, sw: float, sb: float, depth: int) -> np.ndarray:
+    """Infinite-width NTK Theta(l) of layers 1..depth+1 on inputs x (P, d_in), shape (depth+1, P, P);
+    the last one is the network output's."""
+    check_activation(name)
+    kernels = deep.nngp_kernels(x, name, sw**2, sb**2, depth)
+    thetas = [kernels[0]]
+    for layer in range(depth):
+        thetas.append(kernels[layer + 1] + sw**2 * derivative_kernel(name, kernels[layer]) * thetas[-1])
+    return np.stack(thetas)
 
 
 def layer_sizes(d_in: int, width: int, depth: int) -> tuple[int, ...]:
