@@ -32,8 +32,10 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
+import xarray as xr
 
-from nnqft import deep
+from nnqft import deep, deviation, estimators
 from nnqft.activations import activation
 
 
@@ -157,3 +159,84 @@ def ntk_block_means(name: str, sw: float, sb: float, x, depth: int, width: int, 
     sizes = layer_sizes(x.shape[1], width, depth)
     stats = ntk_statistics(name, float(sw), float(sb), sizes, tuple(map(tuple, x.tolist())), sampling.dtype)
     return sampling.run(stats, ensemble, width, footprint(sizes, len(x)))
+
+
+# ---------------------------------------------------------------- ensembles against the analytic NTK
+
+NOISE_FACTOR = 3.0  # a bias counts as resolved when its noise-corrected square exceeds 3 errors
+
+
+def ensemble_dataset(means_by_width: list, widths, x, theta: np.ndarray, n_networks, attrs: dict) -> xr.Dataset:
+    """Block means of Theta_hat and Theta_hat^2 for each width, with the analytic Theta and inputs."""
+    dims = ("width", "block", "a", "b")
+    return xr.Dataset(
+        {"theta_block_mean": (dims, np.stack([m["theta"] for m in means_by_width])),
+         "theta2_block_mean": (dims, np.stack([m["theta2"] for m in means_by_width])),
+         "theta_analytic": (("a", "b"), theta), "n_networks": (("width",), np.asarray(n_networks)),
+         "x": (("a", "dim"), np.asarray(x, dtype=np.float64))},
+        coords={"width": np.asarray(widths)}, attrs=attrs)
+
+
+def _width_slice(ds: xr.Dataset, i: int):
+    return ds["theta_block_mean"].values[i], ds["theta2_block_mean"].values[i], int(ds["n_networks"].values[i])
+
+
+def kernel_rows(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per width and element a <= b: analytic Theta, ensemble mean with its batch-means error, z."""
+    theta = ds["theta_analytic"].values
+    a, b = np.triu_indices(len(theta))
+    rows = []
+    for i, width in enumerate(ds["width"].values):
+        mean, stderr = estimators.mean_and_stderr(_width_slice(ds, i)[0])
+        rows += [dict(width=int(width), a=int(p), b=int(q), theta_analytic=theta[p, q], theta_mean=mean[p, q],
+                      theta_stderr=stderr[p, q], z=(mean[p, q] - theta[p, q]) / stderr[p, q])
+                 for p, q in zip(a, b)]
+    return pd.DataFrame(rows)
+
+
+def fluctuation_rows(ds: xr.Dataset) -> pd.DataFrame:
+    """Per width: the relative bias and the relative variance of Theta_hat, with jackknife errors.
+
+    bias2 = (|E Theta_hat - Theta|_F^2 - sum of squared standard errors) / |Theta|_F^2 is unbiased
+    for the squared relative bias (the subtraction removes the noise of the mean);
+    relvar = sum_ab Var(Theta_hat_ab) / |Theta|_F^2 (PDLT: ~ L/n).
+    """
+    theta = ds["theta_analytic"].values
+    norm2 = np.sum(theta**2)
+    rows = []
+    for i, width in enumerate(ds["width"].values):
+        m1, m2, n_networks = _width_slice(ds, i)
+        _, stderr = estimators.mean_and_stderr(m1)
+        noise2 = np.sum(stderr**2) / norm2
+        raw2, raw2_err = estimators.jackknife(lambda m: np.sum((m - theta) ** 2, axis=(-2, -1)) / norm2, m1)
+        correction = n_networks / (n_networks - 1)
+        relvar, relvar_err = estimators.jackknife(
+            lambda m, s: correction * np.sum(s - m**2, axis=(-2, -1)) / norm2, m1, m2)
+        bias2 = float(raw2) - noise2
+        resolved = bias2 > NOISE_FACTOR * float(raw2_err)
+        bias = np.sqrt(bias2) if resolved else np.nan
+        rows.append(dict(width=int(width), n_networks=n_networks, bias2=bias2, bias2_stderr=float(raw2_err),
+                         bias_resolved=bool(resolved), bias=bias,
+                         bias_stderr=float(raw2_err) / (2 * bias) if resolved else np.nan,
+                         relvar=float(relvar), relvar_stderr=float(relvar_err)))
+    return pd.DataFrame(rows)
+
+
+def slope_rows(fluctuations: pd.DataFrame) -> pd.DataFrame:
+    """Log-log slopes: the resolved bias and the relative variance against width at each depth
+    (expected -1 and -1), and the relative variance against depth at each width (PDLT: +1)."""
+    rows = []
+    for (act, depth), grp in fluctuations.groupby(["activation", "depth"], sort=True):
+        resolved = grp[grp["bias_resolved"]]
+        for quantity, sub, value, expected in (("bias", resolved, "bias", -1.0), ("relvar", grp, "relvar", -1.0)):
+            fit = deviation.loglog_slope(sub["width"], sub[value], sub[f"{value}_stderr"])
+            rows.append(dict(activation=act, quantity=quantity, against="width", depth=depth, width=np.nan, **fit,
+                             n_points=len(sub), points=" ".join(str(w) for w in sub["width"]),
+                             expected_slope=expected))
+    for (act, width), grp in fluctuations.groupby(["activation", "width"], sort=True):
+        if grp["depth"].nunique() < 2:
+            continue
+        fit = deviation.loglog_slope(grp["depth"], grp["relvar"], grp["relvar_stderr"])
+        rows.append(dict(activation=act, quantity="relvar", against="depth", depth=np.nan, width=width, **fit,
+                         n_points=len(grp), points=" ".join(str(d) for d in grp["depth"]), expected_slope=1.0))
+    return pd.DataFrame(rows)
