@@ -26,6 +26,7 @@ include: "workflow/rules/deviation.smk"
 include: "workflow/rules/fieldtheory.smk"
 include: "workflow/rules/symmetry.smk"
 include: "workflow/rules/eft.smk"
+include: "workflow/rules/deep.smk"
 include: "workflow/rules/replication.smk"
 
 
@@ -36,4 +37,5 @@ rule all:
         fieldtheory_targets(),
         symmetry_targets(),
         eft_targets(),
+        deep_targets(),
         "results/tables/replication_summary.csv",

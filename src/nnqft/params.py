@@ -64,6 +64,13 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "symmetry_figures": ("symmetry.detection_sigma", "symmetry.ks_alpha"),
 }
 
+# Deep networks at finite width (docs/physics.md sec. 10): each deep_point job reads every point, so an
+# edit of one point reruns them all (points are few; a per-point key would need a new wildcard kind).
+RULE_KEYS.update({
+    "deep_point": SAMPLING + ("deep.points", "deep.depths", "deep.widths", "deep.n_networks", "deep.n_blocks"),
+    "deep_tables": ("deep.breakdown_sigma",),
+})
+
 # Keys that decide which jobs exist (read by the rules' target functions, not by scripts): an edit
 # adds or removes jobs and inputs, and Snakemake's input trigger reruns every consumer.
 STRUCTURE_KEYS = ("deviation.activations", "deviation.d_in", "eft.activations", "eft.replicates")

@@ -1,0 +1,95 @@
+"""Figures of the deep finite-width stage (docs/physics.md sec. 10), from deep_finite_width.csv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nnqft.plots import plt, theme
+
+
+def _panels(n: int):
+    theme()
+    fig, axes = plt.subplots(2, n, figsize=(3.4 * n, 6.4), squeeze=False, constrained_layout=True)
+    return fig, axes
+
+
+def finite_width_figure(table: pd.DataFrame, four_class: str = "4", two_class: str = "2"):
+    """Per point: n m_4 (connected / GP 4-pt on the diagonal class) and n (E[f f] - K) / K against n,
+    one colour per depth, with the 1/n theory (dashed) and the exact value (dotted) where it exists."""
+    points = list(dict.fromkeys(table["point"]))
+    fig, axes = _panels(len(points))
+    for col, point in enumerate(points):
+        sel = table[table["point"] == point]
+        for row, (n_pt, cls) in enumerate([(4, four_class), (2, two_class)]):
+            ax = axes[row, col]
+            part = sel[(sel["n_pt"] == n_pt) & (sel["multiset_class"] == cls)]
+            for i, (depth, grp) in enumerate(part.groupby("depth")):
+                n, scale = grp["width"].to_numpy(float), grp["width"].to_numpy(float) / grp["gp"].to_numpy()
+                ax.errorbar(n, scale * grp["measured"], yerr=scale * grp["measured_stderr"], color=f"C{i}",
+                            marker="o", ms=3, lw=0, elinewidth=1, capsize=2, label=f"L = {depth}")
+                ax.plot(n, scale * grp["theory_1n"], color=f"C{i}", ls="--", lw=1)
+                if grp["exact"].notna().all():
+                    ax.plot(n, scale * grp["exact"], color=f"C{i}", ls=":", lw=1.5)
+            ax.set_xscale("log")
+            widths = sorted(part["width"].unique())
+            ax.set_xticks(widths, [str(w) for w in widths], fontsize=7)
+            ax.minorticks_off()
+            ax.set_xlabel("width n")
+            ax.set_ylabel(r"$n\,G_4^c / G_4^{GP}$" if n_pt == 4 else r"$n\,(E[f f] - K) / K$")
+            ax.set_title(f"{point}: {'connected 4-pt' if n_pt == 4 else '2-pt shift'}", fontsize=9)
+        axes[0, col].legend(fontsize=7)
+    fig.suptitle("deep networks: measured (points), 1/n theory (dashed), exact (dotted)")
+    return fig
+
+
+def breakdown_figure(table: pd.DataFrame, four_class: str = "4"):
+    """Per point: |measured - 1/n theory| / |measured - GP| of the connected 4-pt against L/n
+    (top), and as a map over (L, n) (bottom). If L/n is the expansion parameter the depths collapse."""
+    points = list(dict.fromkeys(table["point"]))
+    fig, axes = _panels(len(points))
+    for col, point in enumerate(points):
+        part = table[(table["point"] == point) & (table["n_pt"] == 4) & (table["multiset_class"] == four_class)]
+        ax = axes[0, col]
+        for i, (depth, grp) in enumerate(part.groupby("depth")):
+            ax.errorbar(grp["depth_over_width"], grp["breakdown"], yerr=grp["breakdown_stderr"], color=f"C{i}",
+                        marker="o", ms=3, lw=1, capsize=2, label=f"L = {depth}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("L / n")
+        ax.set_ylabel("|meas - 1/n theory| / |meas - GP|")
+        ax.set_title(point, fontsize=9)
+        ax.legend(fontsize=7)
+        grid = part.pivot_table(index="depth", columns="width", values="breakdown")
+        ax = axes[1, col]
+        image = ax.imshow(np.log10(grid.to_numpy()), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(grid.shape[1]), grid.columns, fontsize=7)
+        ax.set_yticks(range(grid.shape[0]), grid.index)
+        ax.set_xlabel("width n")
+        ax.set_ylabel("depth L")
+        fig.colorbar(image, ax=ax, label="log10 breakdown")
+    return fig
+
+
+def relu_product_figure(table: pd.DataFrame):
+    """Deep ReLU on a ray: measured m_4 = G4c / G4_GP against L/n beside the exact prod (1 + 5/n) - 1,
+    exp(5 L/n) - 1 and the 1/n theory 5 L/n."""
+    part = table[(table["activation"] == "relu") & table["exact"].notna() & (table["n_pt"] == 4)
+                 & (table["multiset_class"] == "4")]
+    theme()
+    fig, ax = plt.subplots(figsize=(5.0, 4.0))
+    for i, (depth, grp) in enumerate(part.groupby("depth")):
+        ax.errorbar(grp["depth_over_width"], grp["measured"] / grp["gp"], yerr=grp["measured_stderr"] / grp["gp"],
+                    color=f"C{i}", marker="o", ms=3, lw=0, elinewidth=1, capsize=2, label=f"L = {depth}")
+        n = grp["width"].to_numpy(float)
+        ax.plot(depth / n, (1 + 5 / n) ** depth - 1, color=f"C{i}", ls=":", lw=1.2)
+    r = np.geomspace(part["depth_over_width"].min(), part["depth_over_width"].max(), 100) if len(part) else np.array([])
+    ax.plot(r, np.exp(5 * r) - 1, color="k", lw=1, label="exp(5 L/n) - 1")
+    ax.plot(r, 5 * r, color="k", ls="--", lw=1, label="5 L/n (1/n theory)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("L / n")
+    ax.set_ylabel(r"$m_4 = G_4^c / G_4^{GP}$")
+    ax.set_title(r"deep ReLU on a ray: exact $\prod_l (1 + 5/n) - 1$ (dotted)", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig

@@ -1,0 +1,70 @@
+# Deep networks at finite width (docs/physics.md sec. 10): ensembles against PDLT's 1/n theory and the
+# exact all-order values of deep linear nets and deep ReLU on a ray.
+DEEP = config["deep"]
+DEEP_CATEGORY = "Deep networks at finite width"
+
+
+wildcard_constraints:
+    point=r"[a-z0-9_]+",
+
+
+def deep_targets():
+    return [
+        "results/tables/deep_finite_width.csv",
+        "results/tables/deep_agreement.csv",
+        "results/tables/deep_second_order.csv",
+        "results/figures/deep_finite_width.png",
+        "results/figures/deep_breakdown.png",
+        "results/figures/deep_relu_product.png",
+    ]
+
+
+rule deep_point:
+    output:
+        "results/deep/{point}.csv",
+    params:
+        settings=settings_of("deep_point"),
+        code=code_of("deep_point"),
+    log:
+        "logs/deep/{point}.log",
+    benchmark:
+        "benchmarks/deep/{point}.tsv"
+    script:
+        "../scripts/deep_point.py"
+
+
+rule deep_tables:
+    input:
+        expand("results/deep/{point}.csv", point=DEEP["points"]),
+    output:
+        table=report("results/tables/deep_finite_width.csv", caption="../report/deep_finite_width_table.rst",
+                     category=DEEP_CATEGORY),
+        agreement=report("results/tables/deep_agreement.csv", caption="../report/deep_agreement_table.rst",
+                         category=DEEP_CATEGORY),
+        second_order=report("results/tables/deep_second_order.csv", caption="../report/deep_second_order_table.rst",
+                            category=DEEP_CATEGORY),
+    params:
+        settings=settings_of("deep_tables"),
+        code=code_of("deep_tables"),
+    log:
+        "logs/deep_tables.log",
+    script:
+        "../scripts/deep_tables.py"
+
+
+rule deep_figures:
+    input:
+        "results/tables/deep_finite_width.csv",
+    output:
+        finite_width=report("results/figures/deep_finite_width.png", caption="../report/deep_finite_width_figure.rst",
+                            category=DEEP_CATEGORY),
+        breakdown=report("results/figures/deep_breakdown.png", caption="../report/deep_breakdown_figure.rst",
+                         category=DEEP_CATEGORY),
+        relu_product=report("results/figures/deep_relu_product.png", caption="../report/deep_relu_product_figure.rst",
+                            category=DEEP_CATEGORY),
+    params:
+        code=code_of("deep_figures"),
+    log:
+        "logs/deep_figures.log",
+    script:
+        "../scripts/deep_figures.py"
