@@ -27,6 +27,7 @@ include: "workflow/rules/fieldtheory.smk"
 include: "workflow/rules/symmetry.smk"
 include: "workflow/rules/eft.smk"
 include: "workflow/rules/deep.smk"
+include: "workflow/rules/ntk.smk"
 include: "workflow/rules/replication.smk"
 
 
@@ -38,4 +39,5 @@ rule all:
         symmetry_targets(),
         eft_targets(),
         deep_targets(),
+        ntk_targets(),
         "results/tables/replication_summary.csv",

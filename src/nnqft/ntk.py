@@ -148,6 +148,14 @@ def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple,
     return per_network
 
 
+def networks_per_width(widths, n_networks) -> list[int]:
+    """The ensemble size of each width (one per width: wide deep networks cost ~ L n^2 each)."""
+    if len(n_networks) != len(widths):
+        raise ValueError(f"ntk.n_networks has {len(n_networks)} entries for {len(widths)} widths {list(widths)}; "
+                         f"give one ensemble size per width")
+    return [int(m) for m in n_networks]
+
+
 def footprint(sizes, n_points: int) -> int:
     """Array elements one network occupies in a vectorised call: parameters and activations."""
     return n_parameters(sizes) + 4 * n_points * sum(sizes)
@@ -194,6 +202,20 @@ def kernel_rows(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def noise_corrected_norm2(block_means: np.ndarray, reference: np.ndarray, norm2: float) -> dict:
+    """|E[X] - reference|^2 / norm2 from block means of X (blocks on axis 0), unbiased: the squared
+    standard errors of the mean are subtracted. Returns the estimate ``norm2``, its jackknife error,
+    whether it is resolved (above NOISE_FACTOR errors) and then its square root ``relative`` with error."""
+    element_axes = tuple(range(1 - block_means.ndim, 0))  # every axis but the jackknife replicas'
+    _, stderr = estimators.mean_and_stderr(block_means)
+    raw, err = estimators.jackknife(lambda m: np.sum((m - reference) ** 2, axis=element_axes) / norm2, block_means)
+    value = float(raw) - np.sum(stderr**2) / norm2
+    resolved = value > NOISE_FACTOR * float(err)
+    root = np.sqrt(value) if resolved else np.nan
+    return dict(norm2=value, norm2_stderr=float(err), resolved=bool(resolved), relative=root,
+                relative_stderr=float(err) / (2 * root) if resolved else np.nan)
+
+
 def fluctuation_rows(ds: xr.Dataset) -> pd.DataFrame:
     """Per width: the relative bias and the relative variance of Theta_hat, with jackknife errors.
 
@@ -206,20 +228,30 @@ def fluctuation_rows(ds: xr.Dataset) -> pd.DataFrame:
     rows = []
     for i, width in enumerate(ds["width"].values):
         m1, m2, n_networks = _width_slice(ds, i)
-        _, stderr = estimators.mean_and_stderr(m1)
-        noise2 = np.sum(stderr**2) / norm2
-        raw2, raw2_err = estimators.jackknife(lambda m: np.sum((m - theta) ** 2, axis=(-2, -1)) / norm2, m1)
+        bias = noise_corrected_norm2(m1, theta, norm2)
         correction = n_networks / (n_networks - 1)
         relvar, relvar_err = estimators.jackknife(
             lambda m, s: correction * np.sum(s - m**2, axis=(-2, -1)) / norm2, m1, m2)
-        bias2 = float(raw2) - noise2
-        resolved = bias2 > NOISE_FACTOR * float(raw2_err)
-        bias = np.sqrt(bias2) if resolved else np.nan
-        rows.append(dict(width=int(width), n_networks=n_networks, bias2=bias2, bias2_stderr=float(raw2_err),
-                         bias_resolved=bool(resolved), bias=bias,
-                         bias_stderr=float(raw2_err) / (2 * bias) if resolved else np.nan,
-                         relvar=float(relvar), relvar_stderr=float(relvar_err)))
+        rows.append(dict(width=int(width), n_networks=n_networks, bias2=bias["norm2"],
+                         bias2_stderr=bias["norm2_stderr"], bias_resolved=bias["resolved"], bias=bias["relative"],
+                         bias_stderr=bias["relative_stderr"], relvar=float(relvar), relvar_stderr=float(relvar_err)))
     return pd.DataFrame(rows)
+
+
+def _labelled(ds: xr.Dataset, rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.assign(activation=ds.attrs["activation"], depth=int(ds.attrs["depth"]))
+
+
+def kernel_table(datasets) -> pd.DataFrame:
+    """``kernel_rows`` of every (activation, depth) ensemble dataset."""
+    return pd.concat([_labelled(ds, kernel_rows(ds)) for ds in datasets], ignore_index=True)
+
+
+def fluctuation_table(datasets) -> pd.DataFrame:
+    """``fluctuation_rows`` of every (activation, depth) ensemble dataset."""
+    out = pd.concat([_labelled(ds, fluctuation_rows(ds)) for ds in datasets], ignore_index=True)
+    out.attrs["allow_nonfinite"] = ["bias", "bias_stderr"]  # NaN where the bias is not resolved
+    return out
 
 
 def slope_rows(fluctuations: pd.DataFrame) -> pd.DataFrame:
@@ -239,4 +271,7 @@ def slope_rows(fluctuations: pd.DataFrame) -> pd.DataFrame:
         fit = deviation.loglog_slope(grp["depth"], grp["relvar"], grp["relvar_stderr"])
         rows.append(dict(activation=act, quantity="relvar", against="depth", depth=np.nan, width=width, **fit,
                          n_points=len(grp), points=" ".join(str(d) for d in grp["depth"]), expected_slope=1.0))
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # NaN: depth of the rows against depth, width of those against width, a fit of < 2 (3) points
+    out.attrs["allow_nonfinite"] = ["depth", "width", "slope", "slope_stderr", "intercept", "chi2_dof"]
+    return out
