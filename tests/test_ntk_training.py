@@ -2,10 +2,11 @@
 (numpy, written here), input validation, and trained ensembles against the prediction."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import nnqft  # noqa: F401  (float64 JAX)
-from nnqft import blocks, deep, ntk, ntk_training
+from nnqft import blocks, deep, ntk, ntk_training, replication
 
 RNG = np.random.default_rng(7)
 X_TRAIN = RNG.normal(size=(6, 3))
@@ -86,12 +87,10 @@ def test_trained_ensemble_against_kernel_regression():
 # ---------------------------------------------------------------- replication verdicts (fixed criteria)
 
 def _ntk_claim(claim_id):
-    from nnqft import replication
     return next(c for c in replication.CLAIMS if c.claim_id == claim_id)
 
 
 def _fluctuation_tables(bias_slope, l1_resolved=False):
-    import pandas as pd
     fl = pd.DataFrame([dict(activation="relu", depth=d, width=w, bias2=1e-4, bias_resolved=(d > 1 and w < 64)
                             or (d == 1 and l1_resolved and w == 4)) for d in (1, 2) for w in (4, 16, 1024)])
     slopes = pd.DataFrame([dict(activation="relu", quantity="bias", against="width", depth=2.0, slope=bias_slope,
@@ -102,7 +101,6 @@ def _fluctuation_tables(bias_slope, l1_resolved=False):
 @pytest.mark.parametrize("slope, l1, verdict", [(-1.05, False, "reproduced"), (-0.8, False, "differs"),
                                                 (-1.0, True, "differs")])
 def test_one_over_n_verdict(slope, l1, verdict):
-    from nnqft import replication
     row = replication.evaluate([_ntk_claim("NTK-2 finite width 1/n")], _fluctuation_tables(slope, l1)).iloc[0]
     assert row["verdict"] == verdict, row["reason"]
 
@@ -110,8 +108,6 @@ def test_one_over_n_verdict(slope, l1, verdict):
 @pytest.mark.parametrize("z, slope, verdict", [(1.5, -0.9, "reproduced"), (3.5, -0.9, "differs"),
                                                (1.5, -0.6, "differs")])
 def test_kernel_regression_verdict(z, slope, verdict):
-    import pandas as pd
-    from nnqft import replication
     tr = pd.DataFrame([dict(width=w, step=8, mean_max_abs_z=z if w == 4096 else 9.0, var_ratio=1.01,
                             var_ratio_stderr=0.02) for w in (16, 4096)])
     slopes = pd.DataFrame([dict(step=8, quantity="mean_deviation", slope=slope, slope_stderr=0.05, widths="16 64")])
