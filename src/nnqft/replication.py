@@ -480,8 +480,12 @@ def _ntk_kernel_regression(t):
     var_z = (largest["var_ratio"] - 1) / largest["var_ratio_stderr"]
     if (np.abs(var_z) >= Z_AGREE).any():
         problems.append(f"the variance differs from the NTK-GP's at n = {int(tr['width'].max())}")
+    if mean_slopes.empty and not problems:
+        return (f"n = {int(tr['width'].max())}: max |z| of the mean {largest['mean_max_abs_z'].max():.2g}",
+                "untestable", "agreement at the largest width, but the mean deviation is resolved at fewer than "
+                "two widths: no 1/n slope to judge")
     if mean_slopes.empty:
-        problems.append("no slope of the mean deviation (fewer than two resolved widths)")
+        problems.append("no slope of the mean deviation (resolved at fewer than two widths)")
     elif (np.abs(mean_slopes["slope"] + 1) > NTK_TRAINING_SLOPE_TOL).any():
         problems.append(f"mean-deviation slopes off -1 by more than {NTK_TRAINING_SLOPE_TOL}")
     value = (f"n = {int(tr['width'].max())}: max |z| of the mean {largest['mean_max_abs_z'].max():.2g}, "
