@@ -39,9 +39,9 @@ def fluctuations_figure(fluctuations: pd.DataFrame):
         top = grp[grp["bias_resolved"]]
         if len(top):
             _guide(axes[0, col], widths, top["bias"].max(), -1.0, label="1/n")
-        _guide(axes[1, col], widths, grp[grp["width"] == widths[0]]["relvar"].max(), -1.0, label="1/n")
-        axes[0, col].set_title(f"{act}: bias |E Theta_hat - Theta| / |Theta| (resolved widths)")
-        axes[1, col].set_title(f"{act}: relative variance sum Var(Theta_hat) / |Theta|^2")
+        _guide(axes[1, col], widths, grp[grp["width"] == widths[0]]["relvar"].min(), -1.0, label="1/n")
+        axes[0, col].set_title(f"{act}: |E Theta_hat - Theta| / |Theta| (resolved)")
+        axes[1, col].set_title(f"{act}: sum Var(Theta_hat) / |Theta|^2")
         for ax in axes[:, col]:
             ax.set_xscale("log", base=2)
             _log_y(ax)
