@@ -97,3 +97,17 @@ def test_erf_two_point_shift_matches_rao_blackwell_monte_carlo():
     err = n * np.std(means, axis=0, ddof=1) / np.sqrt(chunks)
     assert np.abs(th.shift[2][0, 2]) > 10 * err[0, 2]  # resolved: a wrong constant would show
     assert np.all(np.abs(shift - th.shift[2]) < 4 * err)
+
+
+def test_generic_four_point_quadrature_matches_the_single_layer_moments():
+    # tanh has no closed form: per-support Gauss-Hermite against nnqft.exact's own tensor rule.
+    x = np.array([[-1.0], [-0.2], [0.6]])
+    spec = NetworkSpec("tanh", 1)
+    t4 = correlators.multisets(3, 4)
+    ref = exact.neuron_moments(spec, x, orders=(4,))[4]
+    np.testing.assert_allclose(deep._four_point("tanh", 1 + x @ x.T, t4), ref, rtol=1e-8)
+
+
+def test_zero_variance_input_is_refused():
+    with pytest.raises(ValueError, match="zero pre-activation variance"):
+        deep.theory(np.array([[0.0], [1.0]]), "relu", 2.0, 0.0, 2)

@@ -11,15 +11,23 @@ from nnqft import blocks, deep_exact, ensemble, estimators, networks
 X = np.array([[0.3, -0.2], [1.0, 0.4], [-0.7, 0.8]])
 
 
+@pytest.mark.slow  # JAX compilation: ~2 s quiet, more under load
 def test_depth_one_forward_is_the_single_layer_pass_bit_for_bit():
     spec = networks.NetworkSpec("erf", 2, d_out=2, shared_scale_eps=0.5, mean_w0=0.1, mean_w1=(0.2, -0.1))
     key = jax.random.key(4)
-    h, f = networks.sample_forward(spec, 7, X, 11, key=key)
-    w0, b0, w1, b1 = networks.sample_params(spec, 7, 11, key=key)
-    h1 = networks.hidden(spec, w0, b0, X)
-    assert np.array_equal(h, h1) and np.array_equal(f, networks.outputs(w1, b1, h1))
+
+    def single_layer(key):  # the engine's forward pass before deep networks existed
+        w0, b0, w1, b1 = networks.sample_params(spec, 7, 11, key=key)
+        h = networks.hidden(spec, w0, b0, X)
+        return h, networks.outputs(w1, b1, h)
+
+    # jitted as in the engine (eager mode would compile every primitive: seconds)
+    h, f = jax.jit(lambda k: networks.sample_forward(spec, 7, X, 11, key=k))(key)
+    h1, f1 = jax.jit(single_layer)(key)
+    assert np.array_equal(h, h1) and np.array_equal(f, f1)
 
 
+@pytest.mark.slow  # JAX compilation
 def test_deep_forward_matches_numpy_on_the_same_normals():
     spec = networks.NetworkSpec("tanh", 2, d_out=2, sw=1.3, sb=0.4, depth=3, width_multipliers=(2, 3))
     width, n, key = 4, 5, jax.random.key(9)
@@ -27,7 +35,7 @@ def test_deep_forward_matches_numpy_on_the_same_normals():
     sizes = [2, 8, 12, 4, 2]
     assert networks.n_normals(spec, width) == sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     z = np.asarray(jax.random.normal(key, (n * networks.n_normals(spec, width),), jnp.float32), np.float64).reshape(n, -1)
-    h, f = networks.sample_forward(spec, width, X, n, key=key)
+    h, f = jax.jit(lambda k: networks.sample_forward(spec, width, X, n, key=k))(key)
     act, start = X.T[None], 0  # (1, d_in, P)
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         w = z[:, start : start + fan_in * fan_out].reshape(n, fan_out, fan_in) * 1.3 / np.sqrt(fan_in)

@@ -17,7 +17,7 @@ equation d<F>_K/dK_gg' = (1/2)<d_g d_g' F>, g != g' counted twice) these are PDL
 
 How the Gaussian expectations are computed (``_PAIR_CLOSED`` and ``_four_point``):
 closed forms for linear, ReLU (arc-cosine) and erf (arcsine) pair functions, differentiated
-exactly (ReLU's derivatives analytically, erf's by JAX autodiff in float64); other activations
+exactly (by hand: ReLU through cos t = rho, erf through the arcsine's argument); other activations
 by 2-D Gauss-Hermite of derivative expectations (e.g. dG/dK_ab = <s'_a s'_b>, Price's theorem).
 Four-point moments: Isserlis (linear), Price's theorem (erf, ``nnqft.exact``), the cone scheme or
 the ray closed form (ReLU, ``nnqft.exact``), and tensor Gauss-Hermite on the <= 4 inputs of each
@@ -44,6 +44,7 @@ PAIR_NODES = 160  # 2-D Gauss-Hermite nodes per axis of the pair expectations (q
 # per axis leave 1e-2 (tanh, whose poles lie near the real axis) and 6e-5 (gelu) relative error,
 # 32 nodes 2e-4 and 5e-7. Closed forms (linear, ReLU, erf) reach round-off.
 SUPPORT_BUDGET = 2**16
+MAX_AXIS_NODES = 200  # low-dimensional supports: 200 nodes per axis are converged to round-off
 _TOL = 1e-10
 # ReLU pair blocks with sin t below this are rank one: round-off leaves 1 - rho ~ 1e-16 on exactly
 # parallel inputs, i.e. sin t ~ 1e-8, where the (infinite) Hessian would amplify it.
@@ -160,7 +161,9 @@ def _derivatives(name: str):
     return lambda z: [np.asarray(f(jnp.ravel(jnp.asarray(z)))).reshape(np.shape(z)) for f in vec]
 
 
+@functools.lru_cache(maxsize=None)
 def _hermite_rule(n: int):
+    """Gauss-Hermite nodes and weights of the standard normal (cached: scipy's large-n roots cost ~0.3 s)."""
     t, w = roots_hermitenorm(n)
     return t, w / np.sqrt(2 * np.pi)
 
@@ -177,8 +180,8 @@ def _quadrature_pair(name: str, n: int = PAIR_NODES):
         a = np.sqrt(kaa)
         c = kab / a
         d = np.sqrt(np.maximum(kbb - c**2, 0.0))
-        za = a[:, None, None] * t[None, :, None] + 0 * t[None, None, :]
         zb = c[:, None, None] * t[None, :, None] + d[:, None, None] * t[None, None, :]
+        za = np.broadcast_to(a[:, None, None] * t[None, :, None], zb.shape)
         ww = np.outer(w, w)
         sa, sb = deriv(za), deriv(zb)
 
@@ -229,14 +232,15 @@ def _support_hermite(name: str, k: np.ndarray, tuples: np.ndarray, budget: int =
     for support in sorted(set(supports)):
         l = _factor(k[np.ix_(support, support)])
         m = l.shape[1]
-        n = max(2, int(budget ** (1 / m)))
+        n = min(MAX_AXIS_NODES, max(2, int(budget ** (1 / m))))
         t, w = _hermite_rule(n)
         grid = np.stack(np.meshgrid(*([t] * m), indexing="ij"), -1).reshape(-1, m)
         weight = np.prod(np.stack(np.meshgrid(*([w] * m), indexing="ij"), -1).reshape(-1, m), axis=1)
         hz = np.asarray(h(grid @ l.T, 0.0), dtype=np.float64)  # (J, |support|)
         col = {a: i for i, a in enumerate(support)}
-        for row in [i for i, s in enumerate(supports) if s == support]:
-            out[row] = np.prod(hz[:, [col[a] for a in tuples[row]]], axis=1) @ weight
+        rows = [i for i, s in enumerate(supports) if s == support]
+        cols = np.array([[col[a] for a in tuples[row]] for row in rows])  # (R, order)
+        out[rows] = weight @ np.prod(hz[:, cols], axis=2)
     return out
 
 
@@ -247,13 +251,12 @@ def _four_point(name: str, k: np.ndarray, tuples: np.ndarray) -> np.ndarray:
     scheme = activation(name).moments
     if scheme.closed is None and scheme.quadrature == "hermite":
         return _support_hermite(name, k, tuples)
+    if scheme.quadrature == "price":  # erf: Price's theorem directly on the slot covariances
+        return exact._erf_price_chunked(slot_covariance(k, tuples), exact.DEFAULT_RESOLUTION["price"])
     # Pseudo-inputs whose first-layer pre-activation covariance is k: sb = 0, sw = 1, x = sqrt(m) L.
     l = _factor(k)
     m = l.shape[1]
-    spec = NetworkSpec(name, m, sw=1.0, sb=0.0)
-    if scheme.quadrature == "price":  # erf: Price's theorem directly on the slot covariances
-        return exact._erf_price_chunked(slot_covariance(k, tuples), exact.DEFAULT_RESOLUTION["price"])
-    return exact.neuron_moments(spec, np.sqrt(m) * l, orders=(4,))[4]
+    return exact.neuron_moments(NetworkSpec(name, m, sw=1.0, sb=0.0), np.sqrt(m) * l, orders=(4,))[4]
 
 
 # ---------------------------------------------------------------- the recursion
@@ -318,6 +321,9 @@ def theory(x, name: str, c_w: float, c_b: float, depth: int, inv_widths=None) ->
     p = len(x)
     pairs, coords, pos2, t4, pos4 = _index_maps(p)
     k = c_b + c_w * (x @ x.T) / x.shape[1]
+    if np.any(np.diag(k) <= 0):
+        raise ValueError(f"inputs {np.flatnonzero(np.diag(k) <= 0).tolist()} have zero pre-activation variance "
+                         f"(x = 0 with C_b = 0): the pair functions are undefined there")
     vflat, k1 = np.zeros((p * p, p * p)), np.zeros(p * p)
     ks, vs, k1s = [k], [vflat.reshape((p,) * 4)], [k1.reshape(p, p)]
     for layer in range(depth):

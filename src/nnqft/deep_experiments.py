@@ -22,8 +22,6 @@ from nnqft.networks import NetworkSpec
 
 INPUT_SETS = ("p1_d1", "p1_d2", "p1_d3", "random_d3")
 N_RANDOM_INPUTS = 4
-# the widths where the O(1/n^2) remainder is fitted (issue 13: erf and tanh at n >= 32)
-SECOND_ORDER_MIN_WIDTH = 32
 
 
 @dataclass(frozen=True)
@@ -58,19 +56,18 @@ def multiset_class(t) -> str:
 
 
 def _exact(point: Point, x: np.ndarray, depth: int, width: int) -> dict | None:
-    """Exact connected 4-pt and 2-pt on the multisets where an all-order result exists, else None."""
+    """Exact joint cumulants {2, 4, 6: (T_n,)} where an all-order result exists, else None."""
     u = [1 / width] * depth
     if point.activation == "linear":
-        g = deep_exact.linear_correlators(x, point.c_w, point.c_b, u, orders=(2, 4))
+        g = deep_exact.linear_correlators(x, point.c_w, point.c_b, u, orders=(2, 4, 6))
     elif point.activation == "relu" and point.c_b == 0:
         try:
-            g = deep_exact.relu_ray_correlators(x, point.c_w, u, orders=(2, 4))
+            g = deep_exact.relu_ray_correlators(x, point.c_w, u, orders=(2, 4, 6))
         except ValueError:  # not on a ray
             return None
     else:
         return None
-    t4 = correlators.multisets(len(x), 4)
-    return {2: g[2], 4: g[4] - correlators.gaussian_moments(correlators.symmetric_matrix(g[2], len(x)), t4)}
+    return {n: correlators.cumulants_from_moments(g, len(x), n) for n in (2, 4, 6)}
 
 
 def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exact, gp, extra):
@@ -96,68 +93,46 @@ def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exac
 
 
 def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) -> pd.DataFrame:
-    """Rows of ``deep_finite_width.csv`` for one point: every depth and width, 4-pt and 2-pt."""
+    """Rows of ``deep_finite_width.csv`` for one point: every depth and width, 4-pt and 2-pt.
+    ``theory_seconds_all_depths``: time of the 1/n theory of the point (all depths at once)."""
     x = inputs(point.input_set, point.activation, sampling)
     p = len(x)
     t2, t4 = correlators.multisets(p, 2), correlators.multisets(p, 4)
     rows = []
+    # One recursion to the deepest network gives every shallower one: its layers 1..L+1 are depth L's.
+    start = time.perf_counter()
+    th = deep.theory(x, point.activation, point.c_w, point.c_b, max(depths))
+    theory_s = time.perf_counter() - start
+    # The connected 6-pt has no 1/n term (it starts at 1/n^2): it is measured only where an exact value
+    # exists to compare with (its Rao-Blackwell Wick sums over 462 multisets double the compile time).
+    six = _exact(point, x, 1, 1) is not None
+    orders = (2, 4, 6) if six else (2, 4)
+    t6 = correlators.multisets(p, 6)
     for depth in depths:
-        start = time.perf_counter()
-        th = deep.theory(x, point.activation, point.c_w, point.c_b, depth)
-        theory_s = time.perf_counter() - start
         kernel = th.kernel[depth][tuple(t2.T)]
-        gp4 = correlators.gaussian_moments(th.kernel[depth], t4)  # the GP's full 4-pt
+        gp = {4: correlators.gaussian_moments(th.kernel[depth], t4), 6: correlators.gaussian_moments(th.kernel[depth], t6)}
         spec = NetworkSpec(point.activation, x.shape[1], sw=float(np.sqrt(point.c_w)),
                            sb=float(np.sqrt(point.c_b)), depth=depth)
         for width in widths:
             out = ensemble.run_shard(spec, x, [width], sampling, ensemble=f"{point.name}/L{depth}",
-                                     blocks=range(sampling.n_blocks), orders=(2, 4))
-            g2, g4 = out[2][1][0, :, 0], out[4][1][0, :, 0]  # Rao-Blackwell block means (B, T)
+                                     blocks=range(sampling.n_blocks), orders=orders)
+            rb = {n: out[n][1][0, :, 0] for n in orders}  # Rao-Blackwell block means (B, T_n)
             exact = _exact(point, x, depth, width)
+            extra = dict(n_networks=sampling.n_networks, theory_seconds_all_depths=theory_s)
 
-            def connected(m2, m4):
-                return m4 - correlators.gaussian_moments(correlators.symmetric_matrix(m2, p), t4)
+            def cumulant(n):
+                return lambda *m: correlators.cumulants_from_moments(dict(zip(orders, m)), p, n)
 
-            extra = dict(n_networks=sampling.n_networks, theory_seconds=theory_s)
-            rows += _rows_of(point, depth, width, 4, t4, (g2, g4), connected,
-                             th.connected_four_point(depth + 1, t4) / width, exact and exact[4], gp4, extra)
-            rows += _rows_of(point, depth, width, 2, t2, (g2,), lambda m2: m2 - kernel,
+            rows += _rows_of(point, depth, width, 4, t4, tuple(rb.values()), cumulant(4),
+                             th.connected_four_point(depth + 1, t4) / width, exact and exact[4], gp[4], extra)
+            rows += _rows_of(point, depth, width, 2, t2, (rb[2],), lambda m2: m2 - kernel,
                              th.shift[depth][tuple(t2.T)] / width, exact and exact[2] - kernel, kernel, extra)
+            if six:
+                rows += _rows_of(point, depth, width, 6, t6, tuple(rb.values()), cumulant(6), np.zeros(len(t6)),
+                                 exact[6], gp[6], extra)
             if log:
                 log.info("%s L=%d n=%d done", point.name, depth, width)
     df = pd.DataFrame(rows)
     df.attrs["allow_nonfinite"] = ["exact", "z_exact"]  # NaN where no exact result exists
     return df
 
-
-def agreement(table: pd.DataFrame, sigma: float) -> pd.DataFrame:
-    """Per (point, L, n): does the 1/n theory hold (|z_theory| < sigma on every 4-pt and 2-pt class),
-    and the share of classes within sigma of the exact values where they exist."""
-    keys = ["point", "activation", "init", "input_set", "depth", "width", "depth_over_width"]
-    rows = []
-    for key, grp in table.groupby(keys, sort=False):
-        has_exact = grp["exact"].notna()
-        rows.append(dict(zip(keys, key), theory_holds=bool((grp["z_theory"].abs() < sigma).all()),
-                         max_abs_z_theory=float(grp["z_theory"].abs().max()),
-                         exact_within=float((grp.loc[has_exact, "z_exact"].abs() < sigma).mean())
-                         if has_exact.any() else np.nan,
-                         breakdown_4pt=float(grp.loc[grp["n_pt"] == 4, "breakdown"].max())))
-    out = pd.DataFrame(rows)
-    out.attrs["allow_nonfinite"] = ["exact_within"]  # NaN where no exact result exists
-    return out
-
-
-def second_order_fits(table: pd.DataFrame, min_width: int = SECOND_ORDER_MIN_WIDTH) -> pd.DataFrame:
-    """Weighted fit of measured - theory = c2 / n^2 over widths >= min_width, per (point, L, n-pt,
-    class): the O(1/n^2) coefficient, its error and the fit's chi^2 per degree of freedom."""
-    keys = ["point", "activation", "init", "input_set", "depth", "n_pt", "multiset_class"]
-    rows = []
-    for key, grp in table[table["width"] >= min_width].groupby(keys, sort=False):
-        a = 1.0 / grp["width"].to_numpy(float) ** 2
-        y = (grp["measured"] - grp["theory_1n"]).to_numpy()
-        w = 1.0 / grp["measured_stderr"].to_numpy() ** 2
-        c2 = np.sum(w * a * y) / np.sum(w * a * a)
-        chi2 = float(np.sum(w * (y - c2 * a) ** 2))
-        rows.append(dict(zip(keys, key), n_widths=len(grp), c2=float(c2), c2_stderr=float(1 / np.sqrt(np.sum(w * a * a))),
-                         chi2_per_dof=chi2 / max(len(grp) - 1, 1)))
-    return pd.DataFrame(rows)

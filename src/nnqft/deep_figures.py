@@ -14,6 +14,15 @@ def _panels(n: int):
     return fig, axes
 
 
+def _width_axis(ax, widths) -> None:
+    """Logarithmic width axis labelled at the measured widths."""
+    ax.set_xscale("log")
+    ticks = sorted(set(int(w) for w in widths))
+    ax.set_xticks(ticks, [str(w) for w in ticks], fontsize=7)
+    ax.minorticks_off()
+    ax.set_xlabel("width n")
+
+
 def finite_width_figure(table: pd.DataFrame, four_class: str = "4", two_class: str = "2"):
     """Per point: n m_4 (connected / GP 4-pt on the diagonal class) and n (E[f f] - K) / K against n,
     one colour per depth, with the 1/n theory (dashed) and the exact value (dotted) where it exists."""
@@ -31,11 +40,7 @@ def finite_width_figure(table: pd.DataFrame, four_class: str = "4", two_class: s
                 ax.plot(n, scale * grp["theory_1n"], color=f"C{i}", ls="--", lw=1)
                 if grp["exact"].notna().all():
                     ax.plot(n, scale * grp["exact"], color=f"C{i}", ls=":", lw=1.5)
-            ax.set_xscale("log")
-            widths = sorted(part["width"].unique())
-            ax.set_xticks(widths, [str(w) for w in widths], fontsize=7)
-            ax.minorticks_off()
-            ax.set_xlabel("width n")
+            _width_axis(ax, part["width"])
             ax.set_ylabel(r"$n\,G_4^c / G_4^{GP}$" if n_pt == 4 else r"$n\,(E[f f] - K) / K$")
             ax.set_title(f"{point}: {'connected 4-pt' if n_pt == 4 else '2-pt shift'}", fontsize=9)
         axes[0, col].legend(fontsize=7)
@@ -63,6 +68,7 @@ def breakdown_figure(table: pd.DataFrame, four_class: str = "4"):
         grid = part.pivot_table(index="depth", columns="width", values="breakdown")
         ax = axes[1, col]
         image = ax.imshow(np.log10(grid.to_numpy()), origin="lower", aspect="auto", cmap="viridis")
+        ax.grid(False)
         ax.set_xticks(range(grid.shape[1]), grid.columns, fontsize=7)
         ax.set_yticks(range(grid.shape[0]), grid.index)
         ax.set_xlabel("width n")
@@ -92,4 +98,27 @@ def relu_product_figure(table: pd.DataFrame):
     ax.set_ylabel(r"$m_4 = G_4^c / G_4^{GP}$")
     ax.set_title(r"deep ReLU on a ray: exact $\prod_l (1 + 5/n) - 1$ (dotted)", fontsize=9)
     ax.legend(fontsize=7)
+    return fig
+
+
+def six_point_figure(table: pd.DataFrame, cls: str = "6"):
+    """Connected 6-pt of deep nets with exact values (deep linear, deep ReLU on a ray): n^2 G6c / G6_GP
+    on the diagonal class against n per depth, measured (points) and exact (dotted lines)."""
+    part = table[(table["n_pt"] == 6) & (table["multiset_class"] == cls)]
+    points = list(dict.fromkeys(part["point"])) or ["(no point with an exact 6-pt)"]
+    theme()
+    fig, axes = plt.subplots(1, len(points), figsize=(3.6 * len(points), 3.6), squeeze=False, constrained_layout=True)
+    for ax, point in zip(axes[0], points):
+        for i, (depth, grp) in enumerate(part[part["point"] == point].groupby("depth")):
+            n = grp["width"].to_numpy(float)
+            scale = n**2 / grp["gp"].to_numpy()
+            ax.errorbar(n, scale * grp["measured"], yerr=scale * grp["measured_stderr"], color=f"C{i}", marker="o",
+                        ms=3, lw=0, elinewidth=1, capsize=2, label=f"L = {depth}")
+            ax.plot(n, scale * grp["exact"], color=f"C{i}", ls=":", lw=1.5)
+        _width_axis(ax, part["width"])
+        ax.set_ylabel(r"$n^2\,G_6^c / G_6^{GP}$")
+        ax.set_title(point, fontsize=9)
+        if ax.has_data():
+            ax.legend(fontsize=7)
+    fig.suptitle("connected 6-pt of deep networks: measured (points), exact (dotted)", fontsize=10)
     return fig

@@ -528,3 +528,64 @@ def evaluate(claims: list[Claim], tables: dict[str, pd.DataFrame]) -> pd.DataFra
                          paper_value=claim.paper_value, ours=ours, verdict=verdict, reason=reason,
                          evidence=", ".join(claim.evidence)))
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------- deep networks
+# PDLT (Roberts, Yaida, Hanin, arXiv:2106.10165) on deep networks, docs/physics.md sec. 10.
+SMALL_DEPTH_OVER_WIDTH = 1 / 16  # "L/n small": cells with L/n at most this
+THEORY_HOLDS_SHARE = 0.9  # the 1/n theory holds when this share of the small-L/n cells agree within errors
+
+
+def _deep_small_ratio(t):
+    cells = t["deep_agreement.csv"]
+    small = cells[cells["depth_over_width"] <= SMALL_DEPTH_OVER_WIDTH]
+    if small.empty:
+        return "", "untestable", f"no (L, n) cell with L/n <= {SMALL_DEPTH_OVER_WIDTH:g} in this run"
+    require_finite(small["max_abs_z_theory"], "deep_agreement.csv max_abs_z_theory (L/n small)")
+    share = float(small["theory_holds"].mean())
+    large = cells[cells["depth_over_width"] > SMALL_DEPTH_OVER_WIDTH]
+    value = (f"{share:.0%} of {len(small)} cells with L/n <= {SMALL_DEPTH_OVER_WIDTH:g} within {Z_AGREE:g} errors "
+             f"on every class; {large['theory_holds'].mean():.0%} of {len(large)} cells with larger L/n")
+    ok = share >= THEORY_HOLDS_SHARE
+    return value, "reproduced" if ok else "differs", (
+        f"at small L/n the 1/n prediction agrees with the ensembles in >= {THEORY_HOLDS_SHARE:.0%} of the cells"
+        if ok else f"only {share:.0%} of the small-L/n cells agree (criterion {THEORY_HOLDS_SHARE:.0%}); "
+        "deep_agreement.csv lists the failing cells")
+
+
+def _deep_expansion_parameter(t):
+    """Weighted fit of log breakdown = c_point + a log L + b log(1/n) over resolved cells (the diagonal
+    connected 4-pt); L/n is the expansion parameter when a = b (PDLT: breakdown ~ L/n)."""
+    table = t["deep_finite_width.csv"]
+    cells = table[(table["n_pt"] == 4) & (table["multiset_class"] == "4")]
+    require_finite(cells["breakdown"], "deep_finite_width.csv breakdown (4-pt, class 4)")
+    resolved = cells[(cells["breakdown"] > Z_AGREE * cells["breakdown_stderr"]) & (cells["breakdown"] > 0)]
+    if resolved["depth"].nunique() < 2 or resolved["width"].nunique() < 2:
+        return "", "untestable", "fewer than two depths or widths with a resolved breakdown of the 1/n theory"
+    points = sorted(resolved["point"].unique())
+    design = np.column_stack([np.log(resolved["depth"]), -np.log(resolved["width"])]
+                             + [(resolved["point"] == p).to_numpy(float) for p in points])
+    y = np.log(resolved["breakdown"].to_numpy())
+    w = (resolved["breakdown"] / resolved["breakdown_stderr"]).to_numpy() ** 2
+    cov = np.linalg.pinv(design.T @ (w[:, None] * design))
+    coef = cov @ design.T @ (w * y)
+    chi2 = float(np.sum(w * (y - design @ coef) ** 2))
+    scale = max(1.0, chi2 / max(len(y) - design.shape[1], 1))  # inflate by chi^2/dof where the model is rough
+    a, b = coef[:2]
+    err = np.sqrt(scale * (cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]))
+    z = (a - b) / err
+    value = (f"breakdown ~ L^{_fmt(a, np.sqrt(scale * cov[0, 0]))} n^-{_fmt(b, np.sqrt(scale * cov[1, 1]))} "
+             f"over {len(y)} resolved cells; a - b = {_fmt(a - b, err)} ({z:+.1f} sigma)")
+    ok = abs(z) < Z_AGREE and b > 0
+    return value, "reproduced" if ok else "differs", (
+        "the breakdown depends on depth and width only through L/n within errors"
+        if ok else "the exponents of L and 1/n differ: L/n alone does not govern the breakdown here")
+
+
+DEEP_CLAIMS = [
+    Claim("PDLT", "PDLT-1 1/n theory at small L/n", "the leading 1/n theory describes deep networks when L/n is small",
+          "agreement for n >~ 20 (ntk-unlimited)", ("deep_agreement.csv", "deep_finite_width.png"), _deep_small_ratio),
+    Claim("PDLT", "PDLT-2 expansion parameter L/n", "the expansion parameter of deep networks is L/n",
+          "breakdown governed by L/n", ("deep_finite_width.csv", "deep_breakdown.png"), _deep_expansion_parameter),
+]
+CLAIMS = CLAIMS + DEEP_CLAIMS

@@ -16,6 +16,7 @@ def deep_targets():
         "results/figures/deep_finite_width.png",
         "results/figures/deep_breakdown.png",
         "results/figures/deep_relu_product.png",
+        "results/figures/deep_six_point.png",
     ]
 
 
@@ -62,6 +63,8 @@ rule deep_figures:
                          category=DEEP_CATEGORY),
         relu_product=report("results/figures/deep_relu_product.png", caption="../report/deep_relu_product_figure.rst",
                             category=DEEP_CATEGORY),
+        six_point=report("results/figures/deep_six_point.png", caption="../report/deep_six_point_figure.rst",
+                         category=DEEP_CATEGORY),
     params:
         code=code_of("deep_figures"),
     log:

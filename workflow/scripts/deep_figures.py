@@ -9,3 +9,4 @@ table = pd.read_csv(snakemake.input[0])  # noqa: F821
 plots.save(deep_figures.finite_width_figure(table), snakemake.output.finite_width)  # noqa: F821
 plots.save(deep_figures.breakdown_figure(table), snakemake.output.breakdown)  # noqa: F821
 plots.save(deep_figures.relu_product_figure(table), snakemake.output.relu_product)  # noqa: F821
+plots.save(deep_figures.six_point_figure(table), snakemake.output.six_point)  # noqa: F821

@@ -1,0 +1,61 @@
+"""The deep finite-width stage's library (nnqft.deep_experiments, nnqft.deep_summary) on small inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnqft import deep_experiments as dx
+from nnqft import deep_summary
+from nnqft.blocks import Sampling
+
+SAMPLING = Sampling(seed=3, n_networks=400, n_blocks=10)
+
+
+def test_multiset_classes():
+    assert [dx.multiset_class(t) for t in [(0, 0, 0, 0), (0, 0, 1, 2), (1, 1, 2, 2), (0, 1, 2, 3), (3, 3, 3, 1)]] == [
+        "4", "2+1+1", "2+2", "1+1+1+1", "3+1"]
+
+
+def test_input_sets():
+    np.testing.assert_array_equal(dx.inputs("p1_d1", "relu", SAMPLING)[:, 0], [0.2, 0.4, 0.6, 0.8, 1.0, 1.2])
+    a, b = dx.inputs("random_d3", "erf", SAMPLING), dx.inputs("random_d3", "relu", SAMPLING)
+    assert a.shape == (4, 3) and np.array_equal(a, b)  # one stream of the seed, whatever the activation
+    assert not np.array_equal(a, dx.inputs("random_d3", "erf", Sampling(seed=4, n_networks=400, n_blocks=10)))
+    with pytest.raises(ValueError, match="input set"):
+        dx.inputs("p1_d4", "erf", SAMPLING)
+
+
+def test_second_order_fit_recovers_a_planted_coefficient():
+    widths = np.array([32, 64, 128, 256])
+    table = pd.DataFrame(dict(point="p", activation="erf", init="c", input_set="s", depth=2, n_pt=4,
+                              multiset_class="4", width=widths, theory_1n=1 / widths,
+                              measured=1 / widths + 3.0 / widths**2, measured_stderr=1e-6))
+    fit = deep_summary.second_order_fits(pd.concat([table, table.assign(width=8, measured=5.0)]))  # n < 32 is ignored
+    assert len(fit) == 1 and fit["c2"].iloc[0] == pytest.approx(3.0, rel=1e-10)
+    assert fit["chi2_per_dof"].iloc[0] == pytest.approx(0.0, abs=1e-12) and fit["n_widths"].iloc[0] == 4
+
+
+def test_agreement_flags_each_cell():
+    table = pd.DataFrame(dict(point="p", activation="relu", init="c", input_set="s", depth=[1, 1, 2, 2],
+                              width=4, depth_over_width=[0.25, 0.25, 0.5, 0.5], n_pt=[4, 2, 4, 2],
+                              z_theory=[0.5, -1.0, 4.0, 0.1], exact=[1.0, np.nan, 1.0, 0.0],
+                              z_exact=[0.2, np.nan, 3.5, 0.3], breakdown=[0.1, 1.0, 0.4, 1.0]))
+    out = deep_summary.agreement(table, 3.0)
+    assert out["theory_holds"].tolist() == [True, False]
+    assert out["exact_within"].tolist() == [1.0, 0.5]
+    assert out["breakdown_4pt"].tolist() == [0.1, 0.4]
+
+
+@pytest.mark.slow
+def test_measured_point_sits_on_the_exact_deep_linear_values():
+    table = dx.measure_point(dx.Point("linear", "critical", 1.0, 0.25, "p1_d2"), [2], [3], SAMPLING.with_networks(4000))
+    assert set(table["n_pt"]) == {2, 4, 6} and table["exact"].notna().all()  # 6-pt where an exact value exists
+    assert (table["z_exact"].abs() < 4).all()
+
+
+@pytest.mark.slow
+def test_points_without_exact_values_skip_the_six_point():
+    table = dx.measure_point(dx.Point("erf", "critical", 1.0, 0.0, "p1_d2"), [1], [4], SAMPLING)
+    assert set(table["n_pt"]) == {2, 4} and table["exact"].isna().all()
+    # one hidden layer: the 1/n theory is exact for the 4-pt, and the RB shift of the 2-pt is zero
+    assert (table["z_theory"].abs() < 4).all()
