@@ -44,6 +44,7 @@ include: "workflow/rules/symmetry.smk"
 include: "workflow/rules/eft.smk"
 include: "workflow/rules/deep.smk"
 include: "workflow/rules/aho.smk"
+include: "workflow/rules/ntk.smk"
 include: "workflow/rules/replication.smk"
 
 
@@ -56,4 +57,5 @@ rule all:
         eft_targets(),
         deep_targets(),
         aho_targets(),
+        ntk_targets(),
         "results/tables/replication_summary.csv",

@@ -78,10 +78,18 @@ RULE_KEYS.update({
     "deep_tables": ("deep.breakdown_sigma",),
 })
 
+# The neural tangent kernel (docs/physics.md sec. 11): one ensemble job per (activation, depth).
+RULE_KEYS.update({
+    "ntk_ensemble": SAMPLING + ("ntk.inputs", "ntk.widths", "ntk.n_networks", "ntk.n_blocks",
+                                "architectures.{activation}"),
+    "ntk_training": SAMPLING + ("ntk.training",),
+})
+
 # Keys that decide which jobs exist (read by the rules' target functions, not by scripts): an edit
 # adds or removes jobs and inputs, and Snakemake's input trigger reruns every consumer.
 STRUCTURE_KEYS = ("deviation.activations", "deviation.d_in", "eft.activations", "eft.replicates",
-                  "aho.network.parametrisations")
+                  "aho.network.parametrisations",
+                  "ntk.activations", "ntk.depths")
 
 
 _MISSING = object()

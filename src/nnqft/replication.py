@@ -482,7 +482,82 @@ P2_CLAIMS = [
           ("symmetry_training_effects.csv", "symmetry_training.csv", "symmetry_training.png"), _training),
 ]
 
-CLAIMS = P1_CLAIMS + P2_CLAIMS + P3_CLAIMS
+# ---------------------------------------------------------------------------------------- NTK
+# docs/physics.md sec. 11. Criteria fixed from the issue before any run: slopes within 0.15 (NTK bias)
+# and 0.2 (trained mean) of -1; agreement within 3 errors at the largest width (1024 for the kernel).
+NTK_BIAS_SLOPE_TOL = 0.15
+NTK_TRAINING_SLOPE_TOL = 0.2
+NTK_AGREEMENT_WIDTH = 1024
+
+
+def _ntk_one_over_n(t):
+    fl, slopes = t["ntk_fluctuations.csv"], t["ntk_slopes.csv"]
+    require_finite(fl["bias2"], "ntk_fluctuations.csv bias2")
+    one_layer = fl[fl["depth"] == 1]
+    deep_bias = slopes[(slopes["quantity"] == "bias") & (slopes["against"] == "width") & (slopes["depth"] >= 2)]
+    fitted = deep_bias.dropna(subset=["slope"])
+    at = fl[(fl["width"] == NTK_AGREEMENT_WIDTH) & (fl["depth"] <= 4)]
+    problems = []
+    if one_layer["bias_resolved"].any():
+        problems.append(f"a bias at L = 1 (widths {sorted(one_layer[one_layer['bias_resolved']]['width'])})")
+    if len(fitted) < len(deep_bias) or fitted.empty:
+        problems.append(f"{len(deep_bias) - len(fitted)} of {len(deep_bias)} depths >= 2 with < 2 resolved widths")
+    off = fitted[np.abs(fitted["slope"] + 1) > NTK_BIAS_SLOPE_TOL]
+    if len(off):
+        problems.append(f"{len(off)} bias slopes off -1 by more than {NTK_BIAS_SLOPE_TOL}")
+    if at.empty:
+        problems.append(f"no width {NTK_AGREEMENT_WIDTH} in the sweep")
+    elif at["bias_resolved"].any():
+        problems.append(f"a resolved bias at n = {NTK_AGREEMENT_WIDTH} for depths <= 4")
+    value = ("; ".join(f"{r.activation} L={r.depth:g}: {_fmt(r.slope, r.slope_stderr)} ({r.points})"
+                       for r in fitted.itertuples()) +
+             f"; L = 1 bias resolved at {int(one_layer['bias_resolved'].sum())} of {len(one_layer)} widths")
+    return value, "differs" if problems else "reproduced", (
+        "; ".join(problems) if problems else
+        f"no bias at L = 1, the L >= 2 bias falls as 1/n within {NTK_BIAS_SLOPE_TOL}, and the mean at "
+        f"n = {NTK_AGREEMENT_WIDTH} agrees with the analytic NTK for L <= 4")
+
+
+def _ntk_kernel_regression(t):
+    tr, slopes = t["ntk_training.csv"], t["ntk_training_slopes.csv"]
+    largest = tr[tr["width"] == tr["width"].max()]
+    require_finite(largest[["mean_max_abs_z", "var_ratio", "var_ratio_stderr"]], "ntk_training.csv at the largest width")
+    mean_slopes = slopes[slopes["quantity"] == "mean_deviation"].dropna(subset=["slope"])
+    problems = []
+    if (largest["mean_max_abs_z"] >= Z_AGREE).any():
+        problems.append(f"the trained mean differs from kernel regression at n = {int(tr['width'].max())} "
+                        f"(max |z| {largest['mean_max_abs_z'].max():.2g})")
+    var_z = (largest["var_ratio"] - 1) / largest["var_ratio_stderr"]
+    if (np.abs(var_z) >= Z_AGREE).any():
+        problems.append(f"the variance differs from the NTK-GP's at n = {int(tr['width'].max())}")
+    if mean_slopes.empty and not problems:
+        return (f"n = {int(tr['width'].max())}: max |z| of the mean {largest['mean_max_abs_z'].max():.2g}",
+                "untestable", "agreement at the largest width, but the mean deviation is resolved at fewer than "
+                "two widths: no 1/n slope to judge")
+    if mean_slopes.empty:
+        problems.append("no slope of the mean deviation (resolved at fewer than two widths)")
+    elif (np.abs(mean_slopes["slope"] + 1) > NTK_TRAINING_SLOPE_TOL).any():
+        problems.append(f"mean-deviation slopes off -1 by more than {NTK_TRAINING_SLOPE_TOL}")
+    value = (f"n = {int(tr['width'].max())}: max |z| of the mean {largest['mean_max_abs_z'].max():.2g}, "
+             f"variance ratio {', '.join(_fmt(r.var_ratio, r.var_ratio_stderr) for r in largest.itertuples())}; "
+             "mean-deviation slopes " + ", ".join(f"t={r.step}: {_fmt(r.slope, r.slope_stderr)} ({r.widths})"
+                                                  for r in mean_slopes.itertuples()))
+    return value, "differs" if problems else "reproduced", (
+        "; ".join(problems) if problems else
+        "at the largest width the trained ensemble is kernel regression with the NTK (mean and variance), "
+        f"and its deviation falls as 1/n within {NTK_TRAINING_SLOPE_TOL}")
+
+
+NTK_CLAIMS = [
+    Claim("NTK", "NTK-1 kernel regression", "training is kernel regression at infinite width",
+          "Lee et al. 2019; PDLT O(1/n) corrections",
+          ("ntk_training.csv", "ntk_training_slopes.csv", "ntk_training.png"), _ntk_kernel_regression),
+    Claim("NTK", "NTK-2 finite width 1/n", "finite width corrections scale as 1/n",
+          "PDLT: NTK mean shift O(1/n) for L >= 2, none at L = 1",
+          ("ntk_fluctuations.csv", "ntk_slopes.csv", "ntk_fluctuations.png"), _ntk_one_over_n),
+]
+
+CLAIMS = P1_CLAIMS + P2_CLAIMS + P3_CLAIMS + NTK_CLAIMS
 
 
 def evaluate(claims: list[Claim], tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

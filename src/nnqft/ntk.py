@@ -1,0 +1,277 @@
+"""The neural tangent kernel of deep MLPs in the NTK parametrisation (docs/physics.md sec. 11).
+
+Networks of depth L (hidden layers) and widths n_1..n_L, neural-tangents' convention:
+
+    z1 = (sw / sqrt(d_in)) W1 x + sb b1,   z(l+1) = (sw / sqrt(n_l)) W(l+1) s(z(l)) + sb b(l+1),
+    f = z(L+1),   every W, b ~ N(0, 1)
+
+so C_W = sw^2 and C_b = sb^2, and the NNGP kernels are those of docs/physics.md sec. 10. The
+empirical NTK Theta_hat(x, x') = sum_theta df(x)/dtheta df(x')/dtheta. Since df/dW(l)_ij =
+(sw / sqrt(n_(l-1))) delta(l)_i h(l-1)_j and df/db(l)_i = sb delta(l)_i, with delta(l) = df/dz(l)
+the per-network Jacobian of f with respect to layer l's pre-activations, the sum over one layer's
+parameters factorises:
+
+    Theta_hat = sum_l [C_W h(l-1).h(l-1)' / n_(l-1) + C_b] delta(l).delta(l)'     (h(0) = x, delta(L+1) = 1)
+
+which costs one backward pass instead of a (P, #parameters) Jacobian (the tests check it against
+the full Jacobian).
+
+The analytic (infinite-width) NTK follows the recursion
+
+    Theta1 = K1,   Theta(l+1) = K(l+1) + C_W <s'_a s'_b>_K(l) Theta(l)
+
+on the NNGP kernels of ``nnqft.deep`` (one NNGP recursion in the package), with <s'_a s'_b> =
+dG/dK_ab from its pair functions (Price's theorem): closed forms for linear, ReLU and erf,
+Gauss-Hermite quadrature of s' s' otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nnqft import deep, deviation, estimators
+from nnqft.activations import activation
+
+
+def derivative_kernel(name: str, k: np.ndarray) -> np.ndarray:
+    """<s'(z_a) s'(z_b)> for z ~ N(0, k), shape (P, P): dG/dK_ab of ``deep.pair_functions``, which on
+    the diagonal (K_aa = K_ab = K_bb) is <s'(z_a)^2>."""
+    pair, _ = deep.pair_functions(name)
+    a, b = np.triu_indices(len(k))
+    with np.errstate(divide="ignore", invalid="ignore"):  # ReLU's Hessian on the diagonal: unused
+        _, grad, _ = pair(k[a, a], k[a, b], k[b, b])
+    out = np.empty_like(k)
+    out[a, b] = out[b, a] = grad[..., 1]
+    return out
+
+
+def analytic_ntk(x, name: str, sw: float, sb: float, depth: int) -> np.ndarray:
+    """Infinite-width NTK Theta(l) of layers 1..depth+1 on inputs x (P, d_in), shape (depth+1, P, P);
+    the last one is the network output's."""
+    check_activation(name)
+    kernels = deep.nngp_kernels(x, name, sw**2, sb**2, depth)
+    thetas = [kernels[0]]
+    for layer in range(depth):
+        thetas.append(kernels[layer + 1] + sw**2 * derivative_kernel(name, kernels[layer]) * thetas[-1])
+    return np.stack(thetas)
+
+
+def layer_sizes(d_in: int, width: int, depth: int) -> tuple[int, ...]:
+    """(d_in, n_1, ..., n_L, 1) for equal hidden widths."""
+    if d_in < 1 or width < 1 or depth < 1:
+        raise ValueError(f"need d_in, width, depth >= 1, got {d_in}, {width}, {depth}")
+    return (d_in,) + (width,) * depth + (1,)
+
+
+def n_parameters(sizes) -> int:
+    """Weights and biases of the MLP with these layer sizes."""
+    return sum(m * n + n for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+def unflatten(sizes, theta):
+    """Split a flat parameter vector (..., n_parameters) into [(W (.., n_out, n_in), b (.., n_out))]."""
+    params, start = [], 0
+    lead = theta.shape[:-1]
+    for m, n in zip(sizes[:-1], sizes[1:]):
+        w = theta[..., start : start + m * n].reshape(*lead, n, m)
+        b = theta[..., start + m * n : start + m * n + n]
+        params.append((w, b))
+        start += m * n + n
+    return params
+
+
+def sample_params(sizes, batch: int, *, key, dtype=jnp.float32):
+    """A batch of networks: every parameter ~ N(0, 1), drawn as one flat block (fast on CPU)."""
+    return unflatten(sizes, jax.random.normal(key, (batch, n_parameters(sizes)), dtype))
+
+
+def check_activation(name: str) -> None:
+    """Deep networks need h(z) alone: Gauss-net's h(z; q) normalises by the first layer's variance q."""
+    h = activation(name).h
+    if float(h(np.float64(0.3), 1.0)) != float(h(np.float64(0.3), 0.0)):
+        raise ValueError(f"activation {name!r} depends on the first layer's pre-activation variance; "
+                         f"the NTK stage needs h(z) alone")
+
+
+def forward(params, x, name: str, sw: float, sb: float, shifts=None):
+    """f(x) of one network (P,) and the layer inputs h(0) = x, ..., h(L); ``shifts`` (one (P, n_l)
+    array per layer, or None) are added to the pre-activations, so that df/dshift = delta."""
+    h_of = activation(name).h
+    h, inputs = x, []
+    for l, (w, b) in enumerate(params):
+        inputs.append(h)
+        z = (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
+        if shifts is not None:
+            z = z + shifts[l]
+        h = h_of(z, 0.0) if l < len(params) - 1 else z
+    return h[:, 0], inputs
+
+
+def empirical_ntk(params, x, name: str, sw: float, sb: float):
+    """Theta_hat (P, P) of one network, in float64, from its per-layer Jacobians delta(l)."""
+    x = jnp.asarray(x, dtype=params[0][0].dtype)
+    shifts = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in params]
+    # each f(x_a) depends on row a of every shift only, so the gradient of the sum is delta(l)(x_a)
+    def total(sh):
+        f, inputs = forward(params, x, name, sw, sb, sh)
+        return f.sum(), inputs
+
+    deltas, inputs = jax.grad(total, has_aux=True)(shifts)
+    theta = 0.0
+    for h, d in zip(inputs, deltas):
+        hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
+        dd = jnp.einsum("pi,qi->pq", d, d, preferred_element_type=jnp.float64)
+        theta = theta + (sw**2 * hh / h.shape[-1] + sb**2) * dd
+    return theta
+
+
+@functools.lru_cache(maxsize=64)
+def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple, dtype: str):
+    """(key, batch) -> {"theta": Theta_hat, "theta2": Theta_hat^2} per network, each (batch, P, P).
+
+    Cached on its hashable arguments, so ``nnqft.blocks`` compiles each (depth, width) once.
+    """
+    check_activation(name)
+    x = np.array(x_rows, dtype=np.float64)
+
+    def per_network(key, batch):
+        params = sample_params(sizes, batch, key=key, dtype=jnp.dtype(dtype))
+        theta = jax.vmap(lambda p: empirical_ntk(p, x, name, sw, sb))(params)
+        return {"theta": theta, "theta2": theta**2}
+
+    return per_network
+
+
+def networks_per_width(widths, n_networks) -> list[int]:
+    """The ensemble size of each width (one per width: wide deep networks cost ~ L n^2 each)."""
+    if len(n_networks) != len(widths):
+        raise ValueError(f"ntk.n_networks has {len(n_networks)} entries for {len(widths)} widths {list(widths)}; "
+                         f"give one ensemble size per width")
+    return [int(m) for m in n_networks]
+
+
+def footprint(sizes, n_points: int) -> int:
+    """Array elements one network occupies in a vectorised call: parameters and activations."""
+    return n_parameters(sizes) + 4 * n_points * sum(sizes)
+
+
+def ntk_block_means(name: str, sw: float, sb: float, x, depth: int, width: int, sampling, ensemble: str):
+    """Block means of Theta_hat and Theta_hat^2, each (n_blocks, P, P), keyed (ensemble, width, block)."""
+    x = np.asarray(x, dtype=np.float64)
+    sizes = layer_sizes(x.shape[1], width, depth)
+    stats = ntk_statistics(name, float(sw), float(sb), sizes, tuple(map(tuple, x.tolist())), sampling.dtype)
+    return sampling.run(stats, ensemble, width, footprint(sizes, len(x)))
+
+
+# ---------------------------------------------------------------- ensembles against the analytic NTK
+
+NOISE_FACTOR = 3.0  # a bias counts as resolved when its noise-corrected square exceeds 3 errors
+
+
+def ensemble_dataset(means_by_width: list, widths, x, theta: np.ndarray, n_networks, attrs: dict) -> xr.Dataset:
+    """Block means of Theta_hat and Theta_hat^2 for each width, with the analytic Theta and inputs."""
+    dims = ("width", "block", "a", "b")
+    return xr.Dataset(
+        {"theta_block_mean": (dims, np.stack([m["theta"] for m in means_by_width])),
+         "theta2_block_mean": (dims, np.stack([m["theta2"] for m in means_by_width])),
+         "theta_analytic": (("a", "b"), theta), "n_networks": (("width",), np.asarray(n_networks)),
+         "x": (("a", "dim"), np.asarray(x, dtype=np.float64))},
+        coords={"width": np.asarray(widths)}, attrs=attrs)
+
+
+def _width_slice(ds: xr.Dataset, i: int):
+    return ds["theta_block_mean"].values[i], ds["theta2_block_mean"].values[i], int(ds["n_networks"].values[i])
+
+
+def kernel_rows(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per width and element a <= b: analytic Theta, ensemble mean with its batch-means error, z."""
+    theta = ds["theta_analytic"].values
+    a, b = np.triu_indices(len(theta))
+    rows = []
+    for i, width in enumerate(ds["width"].values):
+        mean, stderr = estimators.mean_and_stderr(_width_slice(ds, i)[0])
+        rows += [dict(width=int(width), a=int(p), b=int(q), theta_analytic=theta[p, q], theta_mean=mean[p, q],
+                      theta_stderr=stderr[p, q], z=(mean[p, q] - theta[p, q]) / stderr[p, q])
+                 for p, q in zip(a, b)]
+    return pd.DataFrame(rows)
+
+
+def noise_corrected_norm2(block_means: np.ndarray, reference: np.ndarray, norm2: float) -> dict:
+    """|E[X] - reference|^2 / norm2 from block means of X (blocks on axis 0), unbiased: the squared
+    standard errors of the mean are subtracted. Returns the estimate ``norm2``, its jackknife error,
+    whether it is resolved (above NOISE_FACTOR errors) and then its square root ``relative`` with error."""
+    element_axes = tuple(range(1 - block_means.ndim, 0))  # every axis but the jackknife replicas'
+    _, stderr = estimators.mean_and_stderr(block_means)
+    raw, err = estimators.jackknife(lambda m: np.sum((m - reference) ** 2, axis=element_axes) / norm2, block_means)
+    value = float(raw) - np.sum(stderr**2) / norm2
+    resolved = value > NOISE_FACTOR * float(err)
+    root = np.sqrt(value) if resolved else np.nan
+    return dict(norm2=value, norm2_stderr=float(err), resolved=bool(resolved), relative=root,
+                relative_stderr=float(err) / (2 * root) if resolved else np.nan)
+
+
+def fluctuation_rows(ds: xr.Dataset) -> pd.DataFrame:
+    """Per width: the relative bias and the relative variance of Theta_hat, with jackknife errors.
+
+    bias2 = (|E Theta_hat - Theta|_F^2 - sum of squared standard errors) / |Theta|_F^2 is unbiased
+    for the squared relative bias (the subtraction removes the noise of the mean);
+    relvar = sum_ab Var(Theta_hat_ab) / |Theta|_F^2 (PDLT: ~ L/n).
+    """
+    theta = ds["theta_analytic"].values
+    norm2 = np.sum(theta**2)
+    rows = []
+    for i, width in enumerate(ds["width"].values):
+        m1, m2, n_networks = _width_slice(ds, i)
+        bias = noise_corrected_norm2(m1, theta, norm2)
+        correction = n_networks / (n_networks - 1)
+        relvar, relvar_err = estimators.jackknife(
+            lambda m, s: correction * np.sum(s - m**2, axis=(-2, -1)) / norm2, m1, m2)
+        rows.append(dict(width=int(width), n_networks=n_networks, bias2=bias["norm2"],
+                         bias2_stderr=bias["norm2_stderr"], bias_resolved=bias["resolved"], bias=bias["relative"],
+                         bias_stderr=bias["relative_stderr"], relvar=float(relvar), relvar_stderr=float(relvar_err)))
+    return pd.DataFrame(rows)
+
+
+def _labelled(ds: xr.Dataset, rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.assign(activation=ds.attrs["activation"], depth=int(ds.attrs["depth"]))
+
+
+def kernel_table(datasets) -> pd.DataFrame:
+    """``kernel_rows`` of every (activation, depth) ensemble dataset."""
+    return pd.concat([_labelled(ds, kernel_rows(ds)) for ds in datasets], ignore_index=True)
+
+
+def fluctuation_table(datasets) -> pd.DataFrame:
+    """``fluctuation_rows`` of every (activation, depth) ensemble dataset."""
+    out = pd.concat([_labelled(ds, fluctuation_rows(ds)) for ds in datasets], ignore_index=True)
+    out.attrs["allow_nonfinite"] = ["bias", "bias_stderr"]  # NaN where the bias is not resolved
+    return out
+
+
+def slope_rows(fluctuations: pd.DataFrame) -> pd.DataFrame:
+    """Log-log slopes: the resolved bias and the relative variance against width at each depth
+    (expected -1 and -1), and the relative variance against depth at each width (PDLT: +1)."""
+    rows = []
+    for (act, depth), grp in fluctuations.groupby(["activation", "depth"], sort=True):
+        resolved = grp[grp["bias_resolved"]]
+        for quantity, sub, value, expected in (("bias", resolved, "bias", -1.0), ("relvar", grp, "relvar", -1.0)):
+            fit = deviation.loglog_slope(sub["width"], sub[value], sub[f"{value}_stderr"])
+            rows.append(dict(activation=act, quantity=quantity, against="width", depth=depth, width=np.nan, **fit,
+                             n_points=len(sub), points=" ".join(str(w) for w in sub["width"]),
+                             expected_slope=expected))
+    for (act, width), grp in fluctuations.groupby(["activation", "width"], sort=True):
+        if grp["depth"].nunique() < 2:
+            continue
+        fit = deviation.loglog_slope(grp["depth"], grp["relvar"], grp["relvar_stderr"])
+        rows.append(dict(activation=act, quantity="relvar", against="depth", depth=np.nan, width=width, **fit,
+                         n_points=len(grp), points=" ".join(str(d) for d in grp["depth"]), expected_slope=1.0))
+    out = pd.DataFrame(rows)
+    # NaN: depth of the rows against depth, width of those against width, a fit of < 2 (3) points
+    out.attrs["allow_nonfinite"] = ["depth", "width", "slope", "slope_stderr", "intercept", "chi2_dof"]
+    return out

@@ -1,0 +1,147 @@
+"""nnqft.ntk: analytic NTK against closed forms written here, empirical NTK against full Jacobians
+and against the analytic mean."""
+
+import numpy as np
+import pytest
+from scipy.special import erf, roots_hermitenorm
+
+import nnqft  # noqa: F401  (float64 JAX)
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+from nnqft import blocks, ntk
+
+X = np.array([[1.0, 0.0], [0.6, 0.8], [-0.6, 0.8], [0.0, -1.2], [0.3, 0.1]])
+
+
+# ---------------------------------------------------------------- independent references (numpy)
+
+def _arccos_pair(kaa, kab, kbb):
+    """Cho & Saul's arc-cosine kernels of degree 1 and 0: <relu relu> and <step step>."""
+    norm = np.sqrt(kaa * kbb)
+    t = np.arccos(np.clip(kab / norm, -1, 1))
+    return norm * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi), (np.pi - t) / (2 * np.pi)
+
+
+def _erf_pair(kaa, kab, kbb):
+    """Williams (1997): <erf erf> = (2/pi) arcsin(2 k_ab / sqrt((1 + 2 k_aa)(1 + 2 k_bb))) and
+    <erf' erf'> = (4/pi) / sqrt((1 + 2 k_aa)(1 + 2 k_bb) - 4 k_ab^2)."""
+    a, b = 1 + 2 * kaa, 1 + 2 * kbb
+    return (2 / np.pi) * np.arcsin(2 * kab / np.sqrt(a * b)), (4 / np.pi) / np.sqrt(a * b - 4 * kab**2)
+
+
+def _linear_pair(kaa, kab, kbb):
+    return kab, np.ones_like(kab)
+
+
+def _sin_pair(kaa, kab, kbb):
+    """<sin sin> = e^{-(kaa+kbb)/2} sinh(kab), <cos cos> = e^{-(kaa+kbb)/2} cosh(kab)."""
+    e = np.exp(-(kaa + kbb) / 2)
+    return e * np.sinh(kab), e * np.cosh(kab)
+
+
+REFERENCE = {"relu": _arccos_pair, "erf": _erf_pair, "linear": _linear_pair, "sin": _sin_pair}
+
+
+def _reference_ntk(pair, x, sw, sb, depth):
+    k = sb**2 + sw**2 * x @ x.T / x.shape[1]
+    theta = k
+    for _ in range(depth):
+        d = np.diag(k)
+        g, gdot = pair(d[:, None], k, d[None, :])
+        k = sb**2 + sw**2 * g
+        theta = k + sw**2 * gdot * theta
+    return theta
+
+
+@pytest.mark.parametrize("name, sw, sb", [("relu", np.sqrt(2), 0.0), ("relu", 1.0, 0.3), ("erf", 1.0, 0.0),
+                                          ("erf", 1.5, 0.5), ("linear", 1.0, 1.0)])
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_analytic_ntk_closed_forms(name, sw, sb, depth):
+    got = ntk.analytic_ntk(X, name, sw, sb, depth)
+    assert got.shape == (depth + 1, len(X), len(X))
+    want = _reference_ntk(REFERENCE[name], X, sw, sb, depth)
+    np.testing.assert_allclose(got[-1], want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_analytic_ntk_sin_by_quadrature():
+    """sin has no closed-form pair function in nnqft.deep (quadrature there), but has one here."""
+    got = ntk.analytic_ntk(X, "sin", 1.2, 0.4, 3)[-1]
+    np.testing.assert_allclose(got, _reference_ntk(_sin_pair, X, 1.2, 0.4, 3), rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["tanh", "gelu"])
+def test_analytic_ntk_quadrature(name):
+    """Quadrature activations against a 600-node Gauss-Hermite rule of the same two expectations."""
+    t, w = roots_hermitenorm(400)
+    w = w / np.sqrt(2 * np.pi)
+    s = {"tanh": np.tanh, "gelu": lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2)))}[name]
+    ds = {"tanh": lambda z: 1 / np.cosh(z) ** 2,
+          "gelu": lambda z: 0.5 * (1 + erf(z / np.sqrt(2))) + z * np.exp(-z**2 / 2) / np.sqrt(2 * np.pi)}[name]
+
+    def pair(kaa, kab, kbb):
+        kaa, kab, kbb = np.broadcast_arrays(kaa, kab, kbb)
+        g, gd = np.empty(kab.shape), np.empty(kab.shape)
+        for i in np.ndindex(kab.shape):
+            a = np.sqrt(kaa[i])
+            c = kab[i] / a
+            d = np.sqrt(max(kbb[i] - c * c, 0.0))
+            za, zb = a * t[:, None], c * t[:, None] + d * t[None, :]
+            ww = np.outer(w, w)
+            g[i], gd[i] = np.sum(ww * s(za) * s(zb)), np.sum(ww * ds(za) * ds(zb))
+        return g, gd
+
+    for depth in (1, 3):
+        got = ntk.analytic_ntk(X, name, 1.3, 0.2, depth)[-1]
+        np.testing.assert_allclose(got, _reference_ntk(pair, X, 1.3, 0.2, depth), rtol=1e-8)
+
+
+def test_analytic_ntk_refuses_input_dependent_activation():
+    with pytest.raises(ValueError, match="gauss"):
+        ntk.analytic_ntk(X, "gauss", 1.0, 1.0, 2)
+
+
+# ---------------------------------------------------------------- empirical NTK
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh"])
+def test_empirical_ntk_equals_full_jacobian(name):
+    """The per-layer factorisation equals J J^T of the Jacobian over every parameter."""
+    sizes = ntk.layer_sizes(2, 7, 3)
+    params = jax.tree_util.tree_map(lambda a: a[0], ntk.sample_params(sizes, 1, key=jax.random.key(3),
+                                                                       dtype=jnp.float64))
+    flat, unravel = ravel_pytree(params)
+    assert flat.size == ntk.n_parameters(sizes) == 2 * 7 + 7 + 2 * (7 * 7 + 7) + 7 + 1
+    jac = jax.jacrev(lambda th: ntk.forward(unravel(th), jnp.asarray(X), name, 1.3, 0.4)[0])(flat)
+    np.testing.assert_allclose(ntk.empirical_ntk(params, X, name, 1.3, 0.4), jac @ jac.T, rtol=1e-12, atol=1e-12)
+
+
+def test_forward_matches_numpy():
+    """The NTK parametrisation: z(l+1) = (sw / sqrt(n_l)) W h + sb b with unit-variance W, b."""
+    sizes = ntk.layer_sizes(2, 5, 2)
+    params = jax.tree_util.tree_map(lambda a: np.asarray(a[0]), ntk.sample_params(sizes, 1, key=jax.random.key(1),
+                                                                                   dtype=jnp.float64))
+    h = X
+    for l, (w, b) in enumerate(params):
+        z = 0.9 / np.sqrt(h.shape[1]) * h @ w.T + 0.2 * b
+        h = np.tanh(z) if l < 2 else z
+    np.testing.assert_allclose(ntk.forward(params, X, "tanh", 0.9, 0.2)[0], h[:, 0], rtol=1e-13)
+
+
+@pytest.mark.slow
+def test_one_layer_mean_is_unbiased():
+    """At L = 1 E[Theta_hat] = Theta exactly at every width: z-scores of the ensemble mean."""
+    sampling = blocks.Sampling(seed=5, n_networks=2000, n_blocks=20)
+    theta = ntk.analytic_ntk(X, "relu", np.sqrt(2), 0.1, 1)[-1]
+    for width in (3, 16):
+        bm = ntk.ntk_block_means("relu", np.sqrt(2), 0.1, X, 1, width, sampling, "test/ntk")
+        mean = bm["theta"].mean(0)
+        stderr = bm["theta"].std(0, ddof=1) / np.sqrt(20)
+        z = (mean - theta) / stderr
+        assert np.all(np.abs(z) < 4), z
+        # and the ensemble does fluctuate, by ~ 1/sqrt(n): the relative variance is O(1) at width 3
+        var = bm["theta2"].mean(0) - mean**2
+        assert 0.05 < np.sum(var) / np.sum(theta**2) * width < 20
