@@ -44,7 +44,7 @@ def test_every_group_merges_its_parts():
 
 def test_gpus_only_for_the_ensemble_engine_and_one_per_group_job():
     gpu_rules = {rule for rule, res in PROFILE["set-resources"].items() if "gpu" in res}
-    assert gpu_rules == {"ensemble_shard", "eft_ensemble", "broken_independence"}
+    assert gpu_rules == {"ensemble_shard", "eft_ensemble", "broken_independence", "deep_point"}
     # A grouped GPU rule runs one job at a time in its group job, so that the group asks one GPU.
     assert PROFILE["resources"] == {"serial": 1} and PROFILE["set-resource-scopes"] == {"serial": "local"}
     for rule in gpu_rules & set(PROFILE["groups"]):
