@@ -40,10 +40,7 @@ def propagators(table: pd.DataFrame):
         ax.set_yscale("log")
         ax.set_title(f"$\\lambda$ = {lam:g}, T = {ref['box'].iloc[0]:g}")
         ax.set_xlabel("separation $s$ (units of $1/m$)")
-    axes[0, 0].set_ylabel(r"$G_2(s) = \langle\phi(s/2)\,\phi(-s/2)\rangle$")
-    axes[0, -1].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, r"$G_2(s) = \langle\phi(s/2)\,\phi(-s/2)\rangle$")
 
 
 def cost(table: pd.DataFrame, samplers: pd.DataFrame):
@@ -78,7 +75,12 @@ def cost(table: pd.DataFrame, samplers: pd.DataFrame):
         ax.set_xscale("log")
         ax.set_title(f"$\\lambda$ = {lam:g}, T = {box:g}")
         ax.set_xlabel("sampling time (s)")
-    axes[0, 0].set_ylabel(r"$|\langle\phi^2\rangle - \mathrm{exact}| / \mathrm{exact}$")
+    return _finish(fig, axes, r"$|\langle\phi^2\rangle - \mathrm{exact}| / \mathrm{exact}$")
+
+
+def _finish(fig, axes, ylabel: str):
+    """One row of coupling panels: the y label on the first, the legend on the last."""
+    axes[0, 0].set_ylabel(ylabel)
     axes[0, -1].legend(fontsize=7)
     fig.tight_layout()
     return fig
