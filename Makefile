@@ -16,10 +16,8 @@ reproduce: $(STAMP)
 	$(BIN)/snakemake --cores all
 	$(BIN)/snakemake --cores all --report report.html
 
-# Two workers (one per core of a CI machine): one runs the ci workflow and the tests of its results
-# (tests/conftest.py groups them), the other the unit tests meanwhile.
 test: $(STAMP)
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest
 
 # Record the ci config's outputs as the golden reference of the reproducibility test (tests/golden/);
 # run it only for an intended change of numbers, and say why in the commit.

@@ -1,34 +1,55 @@
-"""Shared fixtures: one run of the whole workflow under the ci config, used by every
-end-to-end test module (running it once per module would double CI time)."""
+"""Shared fixtures: one run of the whole workflow under the ci config, used by every end-to-end test
+module (running it once per module would double CI time).
+
+The run starts in the background as soon as collection shows that a selected test needs it, and the
+tests that read it run last: the unit tests use one core while the workflow's jobs run meanwhile.
+"""
 
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "all", "--configfile", "config/ci.yaml"]
+_CI_RUN: dict = {}
 
 
-@pytest.fixture(scope="session")
-def ci_run_dir(tmp_path_factory):
-    """A scratch copy of the workflow after `snakemake --cores all` and `--report` on config/ci.yaml."""
-    work = tmp_path_factory.mktemp("workflow")
+def _needs_ci_run(item) -> bool:
+    return "ci_run_dir" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the finished ci run go last (stable order otherwise), so the background run has time."""
+    items.sort(key=_needs_ci_run)
+
+
+def pytest_collection_finish(session):
+    if not any(_needs_ci_run(item) for item in session.items):
+        return
+    work = Path(tempfile.mkdtemp(prefix="nnqft-ci-run-"))
     for item in ("Snakefile", "workflow", "config", "profiles"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
-    snakemake = [sys.executable, "-m", "snakemake", "--cores", "all", "--configfile", "config/ci.yaml"]
-    subprocess.run(snakemake, cwd=work, check=True, capture_output=True, text=True)
-    subprocess.run(snakemake + ["--report", "report.html"], cwd=work, check=True, capture_output=True, text=True)
+    log = open(work / "ci_run.log", "w")
+    _CI_RUN.update(work=work, log=log, process=subprocess.Popen(SNAKEMAKE, cwd=work, stdout=log, stderr=subprocess.STDOUT))
+
+
+def pytest_sessionfinish(session):
+    if "process" in _CI_RUN:
+        _CI_RUN["process"].kill()
+        _CI_RUN["log"].close()
+        shutil.rmtree(_CI_RUN["work"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ci_run_dir():
+    """A scratch copy of the workflow after `snakemake --cores all` and `--report` on config/ci.yaml."""
+    work, process = _CI_RUN["work"], _CI_RUN["process"]
+    if process.wait() != 0:
+        pytest.fail(f"the ci workflow run failed:\n{(work / 'ci_run.log').read_text()[-5000:]}")
+    subprocess.run(SNAKEMAKE + ["--report", "report.html"], cwd=work, check=True, capture_output=True, text=True)
     return work
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist's ``--dist loadgroup`` (``make test``), every test of the finished ci run is
-    sent to one worker, so the session-scoped workflow run happens once while the other worker runs
-    the unit tests."""
-    for item in items:
-        if "ci_run_dir" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("ci_run"))
