@@ -176,14 +176,16 @@ def test_quadrature_agrees_with_neuron_monte_carlo(name, d_in):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["erf", "relu"])
-def test_quadrature_agrees_with_1e8_neurons(name):
+def test_quadrature_agrees_with_2e7_neurons(name):
+    # 2e7 neurons resolve every moment to < 0.7% of its largest value (the error falls as n^-1/2); the
+    # earlier 1e8 took over 5 minutes per activation, a third of the CI budget of the whole suite.
     spec, x = spec_and_inputs(name, 1.0, 2)
     want = exact.neuron_moments(spec, x)
-    mean, stderr = exact.neuron_moments_mc(spec, x, n_samples=10**8, key=jax.random.key(5), batch=2**17)
+    mean, stderr = exact.neuron_moments_mc(spec, x, n_samples=2 * 10**7, key=jax.random.key(5), batch=2**17)
     for r in want:
         z = (mean[r] - want[r]) / stderr[r]
         assert np.max(np.abs(z)) < 4, (r, np.max(np.abs(z)))
-        assert np.max(stderr[r] / np.max(np.abs(want[r]))) < 3e-3
+        assert np.max(stderr[r] / np.max(np.abs(want[r]))) < 7e-3
 
 
 @pytest.mark.slow
