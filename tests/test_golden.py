@@ -72,3 +72,12 @@ def test_missing_cells_of_text_columns_are_equal_in_both():
     assert golden.compare_table("t.csv", new, old) == []
     new.loc[1, "widths"] = "5"
     assert "row 1 widths: '5'" in str(golden.compare_table("t.csv", new, old)[0])
+
+
+def test_wall_clock_measurements_are_not_compared_but_everything_else_is():
+    old = pd.DataFrame({"z": [1.0], "seconds": [0.2], "ess_per_second": [30.0],
+                        "ours": ["max |z| 1.36; median ESS/s lattice 2.9e+04"], "reason": ["max |z| 1.36"]})
+    timed = old.assign(seconds=0.3, ess_per_second=20.0, ours="max |z| 1.36; median ESS/s lattice 3.6e+04")
+    assert golden.compare_table("t.csv", timed, old) == []
+    moved = old.assign(reason="max |z| 1.37")
+    assert "reason" in str(golden.compare_table("t.csv", moved, old))

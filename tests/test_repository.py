@@ -93,3 +93,18 @@ def test_references_to_the_physics_docs_exist():
                 lo, _, hi = part.partition("-")
                 cited.update(str(n) for n in range(int(lo), int(hi or lo) + 1))
     assert cited and cited <= sections, sorted(cited - sections)
+
+
+def test_report_captions_are_valid_restructured_text():
+    """A caption with, e.g., an unescaped |x| renders as a docutils "System Message" in report.html."""
+    import io
+
+    from docutils.core import publish_doctree
+
+    problems = {}
+    for caption in sorted((ROOT / "workflow" / "report").glob("*.rst")):
+        messages = io.StringIO()
+        publish_doctree(caption.read_text(), settings_overrides={"warning_stream": messages, "report_level": 2})
+        if messages.getvalue():
+            problems[caption.name] = messages.getvalue()
+    assert not problems, problems

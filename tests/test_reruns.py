@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 RANDOM_RULES = {"ensemble_shard", "eft_ensemble", "broken_independence", "fieldtheory_propagator", "fieldtheory_phi4",
                 "fieldtheory_cluster", "fieldtheory_action", "fieldtheory_os", "symmetry_invariance", "symmetry_power",
                 "symmetry_training"}
-FIGURE_RULES = {"deviation_figures", "exact_figures", "eft_figures", "fieldtheory_figures", "symmetry_figures"}
+FIGURE_RULES = {"deviation_figures", "exact_figures", "eft_figures", "fieldtheory_figures", "symmetry_figures",
+                "deep_figures", "ntk_figures", "aho_figures"}
 
 
 def job_counts(stdout: str) -> dict[str, int]:
@@ -63,7 +64,7 @@ def test_a_table_key_reruns_that_table_and_what_reads_it(ci_run_dir):
     jobs = dry_run(ci_run_dir, lambda c: c["eft"]["rg"].update(asymptotic_min_cutoff=100))
     assert set(jobs) == {"rg_running", "eft_figures", "replication_summary", "all"}
     # A fit cutoff is theory: it reruns that activation's Feynman integrals and their consumers, no ensemble.
-    jobs = dry_run(ci_run_dir, lambda c: c["eft"]["cutoffs"].update(erf=50.0))
+    jobs = dry_run(ci_run_dir, lambda c: c["eft"].update(cutoffs={"erf": 50.0, "gauss": float("inf"), "relu": 100.0}))
     assert jobs == {"eft_vertices": 1, "eft_fits": 1, "eft_replicates": 1, "six_point": 1, "eft_figures": 1,
                     "replication_summary": 1, "all": 1}
     jobs = dry_run(ci_run_dir, lambda c: c["deviation"].update(background_chunks=5))

@@ -41,4 +41,5 @@ def second_order_fits(table: pd.DataFrame, min_width: int = SECOND_ORDER_MIN_WID
         chi2 = float(np.sum(w * (y - c2 * a) ** 2))
         rows.append(dict(zip(keys, key), n_widths=len(grp), c2=float(c2), c2_stderr=float(1 / np.sqrt(np.sum(w * a * a))),
                          chi2_per_dof=chi2 / max(len(grp) - 1, 1)))
-    return pd.DataFrame(rows)
+    # The columns stay when no width reaches min_width (a small config), so readers see a header.
+    return pd.DataFrame(rows, columns=[*keys, "n_widths", "c2", "c2_stderr", "chi2_per_dof"])
