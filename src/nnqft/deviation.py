@@ -94,6 +94,7 @@ def loglog_slope(widths, m, m_stderr) -> dict:
 EXPECTED_SLOPE = {"m2": np.nan, "m4": -1.0, "m6": -1.0, "G6c": -2.0}
 
 
+# A measured deviation counts as resolved above this many of its errors (also the NTK stage's criterion).
 NOISE_FACTOR = 3.0
 
 

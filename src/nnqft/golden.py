@@ -113,9 +113,10 @@ def _same_text(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Cells equal as text, or missing in both (a missing cell is NaN, which equals nothing)."""
     both_missing = a.isna().to_numpy() & b.isna().to_numpy()
     x, y = np.array([str(u) for u in a], dtype=object), np.array([str(v) for v in b], dtype=object)
-    timed = np.array([bool(TIMED_TEXT.search(u) or TIMED_TEXT.search(v)) for u, v in zip(x, y)], dtype=bool)
-    masked = np.array([NUMBER.sub("#", u) == NUMBER.sub("#", v) for u, v in zip(x, y)], dtype=bool)
-    return both_missing | (x == y) | (timed & masked)
+    # A cell that reports a rate per second is compared with its numbers masked.
+    timed_equal = np.array([bool(TIMED_TEXT.search(u) or TIMED_TEXT.search(v))
+                            and NUMBER.sub("#", u) == NUMBER.sub("#", v) for u, v in zip(x, y)], dtype=bool)
+    return both_missing | (x == y) | timed_equal
 
 
 def _plain(value):

@@ -171,7 +171,9 @@ def ntk_block_means(name: str, sw: float, sb: float, x, depth: int, width: int, 
 
 # ---------------------------------------------------------------- ensembles against the analytic NTK
 
-NOISE_FACTOR = 3.0  # a bias counts as resolved when its noise-corrected square exceeds 3 errors
+# A bias counts as resolved when its noise-corrected square exceeds this many errors: the same
+# criterion as P1's deviations (deviation.NOISE_FACTOR).
+NOISE_FACTOR = deviation.NOISE_FACTOR
 
 
 def ensemble_dataset(means_by_width: list, widths, x, theta: np.ndarray, n_networks, attrs: dict) -> xr.Dataset:
