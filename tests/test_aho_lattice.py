@@ -40,7 +40,7 @@ def _estimate(coupling, key):
     lat = lattice.Lattice(1.0, 0.25, 4.0)
     chains = hmc.run(lattice.logdensity, lattice.measure, lattice.model_data(lat, coupling, OBS.times), lat.n_sites,
                      SETTINGS, key=key)
-    values, stderr, diag = aho_experiments.chain_estimates(chains, OBS, SETTINGS.blocks_per_chain)
+    (values,), (stderr,), diag = aho_experiments.chain_estimates(chains, OBS, SETTINGS.blocks_per_chain)
     return chains, values, stderr, diag
 
 

@@ -64,9 +64,14 @@ def test_chains_at_zero_coupling_give_the_cutoff_propagator():
     _, data = _data(net, times=obs.times)
     settings = hmc.ChainSettings(n_chains=4, n_warmup=20, n_samples=1000, n_steps=8, step_size=0.2)
     chains = hmc.run(netsampler.logdensity, netsampler.measure, data, 3 * net.width, settings, key=jax.random.key(6))
-    values, stderr, diag = aho_experiments.chain_estimates(chains, obs, settings.blocks_per_chain)
+    shifts = np.stack([np.zeros(2), aho_experiments.free_cutoff_error(obs.separations, 1.0, 4.0)])
+    values, stderr, diag = aho_experiments.chain_estimates(chains, obs, settings.blocks_per_chain, shifts)
     g2 = cosnet.propagator(np.array([0.0, 1.0]), 1, 1.0, 4.0)
     c4 = cosnet.connected_4pt(np.array([[0.0, 0.0, 0.0, 0.0], [0.5, 0.5, -0.5, -0.5]])[..., None], net)
-    z = (values - obs.combine(g2, c4)) / stderr
+    z = (values[0] - obs.combine(g2, c4)) / stderr[0]
     assert np.max(np.abs(z)) < 4
+    # less the free cutoff error, G2 is the continuum e^{-m s}/(2m), and gap_eff(0, 1) is m
+    continuum = np.concatenate([[0.5, np.exp(-1.0) / 2], c4, [1.0]])
+    assert np.max(np.abs((values[1] - continuum) / stderr[1])) < 4
+    np.testing.assert_allclose(values[0, :4] - values[1, :4], [*shifts[1], 0, 0], atol=1e-15)
     assert np.all(diag.rhat < 1.02)

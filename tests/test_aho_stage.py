@@ -52,6 +52,31 @@ def test_linear_extrapolation_against_weighted_polyfit():
     assert c0 == pytest.approx(1.0, abs=1e-12)
 
 
+@pytest.mark.parametrize("mass, cutoff", [(1.0, 2.0), (1.0, 8.0), (0.7, 5.0)])
+def test_free_cutoff_error_against_quadrature(mass, cutoff):
+    """G_Lambda(s) - e^{-m s}/(2m) = -(1/pi) int_Lambda^inf cos(p s)/(p^2 + m^2) dp: QUADPACK's Fourier
+    integral (QAWF) for s > 0, (atan(Lambda/m) - pi/2)/(pi m) at s = 0."""
+    from scipy import integrate
+
+    s = np.array([0.0, 0.5, 1.0, 2.0, 3.0])
+    tail = [integrate.quad(lambda p: 1 / (p**2 + mass**2), cutoff, np.inf, weight="cos", wvar=x, epsabs=1e-13)[0]
+            for x in s[1:]]
+    ref = [(np.arctan(cutoff / mass) - np.pi / 2) / (np.pi * mass)] + [-t / np.pi for t in tail]
+    np.testing.assert_allclose(ax.free_cutoff_error(s, mass, cutoff), ref, rtol=0, atol=1e-11)
+
+
+def test_free_cutoff_error_is_no_power_series_in_the_cutoff():
+    """Why the network's G2 is corrected before extrapolation: on the default cutoffs 2, 4, 8 the free
+    error of G2(1) misses a line in 1/Lambda by far more than the default run's errors (~5e-3)."""
+    cutoffs = np.array([2.0, 4.0, 8.0])
+    err = np.array([ax.free_cutoff_error([1.0], 1.0, c)[0] for c in cutoffs])
+    _, _, chi2 = ax.linear_extrapolation(1 / cutoffs[:, None], err, np.full(3, 5e-3))
+    assert chi2 > 4
+    # at s = 0 it is -1/(pi m Lambda) + O(Lambda^-3): a line in 1/Lambda to 1e-3
+    err0 = np.array([ax.free_cutoff_error([0.0], 1.0, c)[0] for c in cutoffs])
+    np.testing.assert_allclose(err0, -1 / (np.pi * cutoffs) + 1 / (3 * np.pi * cutoffs**3), atol=2e-3)
+
+
 def test_summary_table_extrapolates_synthetic_sweeps():
     labels = OBS.labels
     truth = np.arange(1.0, 1.0 + len(labels))
@@ -61,13 +86,20 @@ def test_summary_table_extrapolates_synthetic_sweeps():
                                    "value": truth + 5 * a**2, "stderr": 0.1}) for a in (0.5, 0.25, 0.125)])
     grid = ax.network_grid([10, 20, 40], [2.0, 4.0])
     assert grid == [(10, 4.0), (20, 4.0), (40, 2.0), (40, 4.0)]
+    # measured = corrected + an oscillating cutoff error; only the corrected values are extrapolated
     net = pd.concat([pd.DataFrame({"method": "network_alpha0", "lambda": 1.0, "box": 3.0, "N": n, "cutoff": c,
-                                   "observable": labels, "value": truth + 2 / n - 1 / c, "stderr": 0.1})
+                                   "observable": labels, "value": truth + 2 / n - 1 / c + np.sin(3 * c) / c**2,
+                                   "stderr": 0.1, "corrected": truth + 2 / n - 1 / c, "corrected_stderr": 0.2})
                      for n, c in grid])
     table = ax.summary_table(exact, lat, [net])
     ext = table[table["setting"] == "extrapolated"]
     assert len(ext) == 2 * len(labels)
     np.testing.assert_allclose(ext["value"], np.tile(truth, 2), atol=1e-10)
+    np.testing.assert_allclose(ext["corrected"], ext["value"], atol=0)
+    per_run = table[table["setting"] == "N=40,Lambda=2"]
+    np.testing.assert_allclose(per_run["value"] - per_run["corrected"], np.sin(6.0) / 4, atol=1e-14)
+    np.testing.assert_allclose(table.loc[table["method"] == "lattice", "corrected"],
+                               table.loc[table["method"] == "lattice", "value"], atol=0)
     np.testing.assert_allclose(ext["z"], 0.0, atol=1e-8)
     np.testing.assert_allclose(ext["z_first_order"], -1 / ext["stderr"], rtol=1e-8)
     assert set(table["kind"]) == {"G2", "G4c", "gap_eff"}
@@ -130,7 +162,8 @@ def test_figures_draw_every_coupling_and_method():
                                    "value": 1.0 + np.arange(6.0) + a, "stderr": 0.1})
                      for lam in (1.0, 10.0) for a in (0.5, 0.25)])
     net = pd.concat([pd.DataFrame({"method": "network_alpha0", "lambda": lam, "box": 3.0, "N": 10, "cutoff": c,
-                                   "observable": labels, "value": 1.0 + np.arange(6.0), "stderr": 0.1})
+                                   "observable": labels, "value": 1.0 + np.arange(6.0), "stderr": 0.1,
+                                   "corrected": 1.0 + np.arange(6.0), "corrected_stderr": 0.1})
                      for lam in (1.0, 10.0) for c in (2.0, 4.0)])
     table = ax.summary_table(exact, lat, [net])
     samplers = pd.concat([

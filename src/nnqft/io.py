@@ -77,7 +77,7 @@ class UnreadableDatasetError(OSError):
 TABLE_NONFINITE: dict[str, dict[str, tuple]] = {
     **{name: {col: ("nan", "gap_eff rows where the measured G2 at the larger separation is not positive "
                            "(decay below noise)", {"kind": ["gap_eff"]})
-              for col in ("value", "stderr", "z", "z_first_order", "chi2_dof")}
+              for col in ("value", "stderr", "corrected", "corrected_stderr", "z", "z_first_order", "chi2_dof")}
        for name in ("aho.csv", "lattice_values.csv", "network_*_values.csv")},
     "broken_independence.csv": {
         "width": ("inf", "rows of the exact N = infinity limit", {"estimator": ["exact"]}),

@@ -10,7 +10,11 @@ Every Monte Carlo value carries a block-jackknife error (``nnqft.fieldtheory.hmc
 
 Extrapolations are weighted least-squares fits linear in the regulators: the lattice in a^2 (its
 errors are O(a^2)), the network in (1/N, 1/Lambda) jointly over the width sweep at the largest
-cutoff and the cutoff sweep at the largest width (d = 1: G2(0) - 1/(2m) = -1/(pi m Lambda) + O(Lambda^-3)).
+cutoff and the cutoff sweep at the largest width. The network's G2 first loses the free cos-net's
+exact cutoff error G_Lambda(s) - e^{-m s}/(2m) (its 2-pt at every width, ``free_cutoff_error``), which
+oscillates like sin(Lambda s)/Lambda^2 and no power series in 1/Lambda fits; what is left, the
+interaction's cutoff dependence, starts smoothly at 1/Lambda (the missing modes' share of <phi^2>,
+-1/(pi m Lambda), in every tadpole). gap_eff is formed from the corrected G2.
 """
 
 from __future__ import annotations
@@ -79,22 +83,26 @@ class Observables(NamedTuple):
         return np.concatenate([g2, c4, gap[..., None]], axis=-1)
 
 
-def _statistic(obs: Observables):
+def _statistic(obs: Observables, g2_shifts: np.ndarray):
     p = len(obs.times)
     i2 = correlators.multiset_position(p, obs.pairs)
     i4 = correlators.multiset_position(p, obs.quads)
 
     def stat(m2, m4):
-        c4 = correlators.cumulants_from_moments({2: m2, 4: m4}, p, 4)
-        return obs.combine(m2[..., i2], c4[..., i4])
+        c4 = correlators.cumulants_from_moments({2: m2, 4: m4}, p, 4)[..., i4]
+        g2 = m2[..., i2]
+        return np.stack([obs.combine(g2 - shift, c4) for shift in g2_shifts], axis=-2)
 
     return stat
 
 
-def chain_estimates(chains: hmc.Chains, obs: Observables, blocks_per_chain: int):
-    """(values, stderr) of every observable from the chains, and the chains' diagnostics."""
+def chain_estimates(chains: hmc.Chains, obs: Observables, blocks_per_chain: int, g2_shifts=None):
+    """(values, stderr), each (K, n_observables), and the chains' diagnostics. Row k forms every
+    observable from G2 lowered by ``g2_shifts[k]`` (K x separations; default one row of zeros): a known
+    shift goes in before gap_eff is formed, so its jackknife error stays right."""
+    shifts = np.zeros((1, len(obs.separations))) if g2_shifts is None else np.atleast_2d(g2_shifts)
     m2, m4 = hmc.block_moments(chains.phi, blocks_per_chain)
-    values, stderr = estimators.jackknife(_statistic(obs), m2, m4)
+    values, stderr = estimators.jackknife(_statistic(obs, shifts), m2, m4)
     diag = hmc.diagnostics(np.concatenate([hmc.pair_products(chains.phi, obs.pairs), chains.action[..., None]], -1))
     return values, stderr, diag
 
@@ -161,12 +169,21 @@ def lattice_runs(mass: float, couplings, boxes, spacings, obs: Observables, sett
                 key = blocks.stream(seed, prng, "aho/lattice", f"box={box:g}", f"a={a:g}", f"lambda={lam:g}")
                 chains = hmc.run(lattice.logdensity, lattice.measure, lattice.model_data(lat, lam, obs.times),
                                  lat.n_sites, settings, key=key)
-                v, se, diag = chain_estimates(chains, obs, settings.blocks_per_chain)
+                (v,), (se,), diag = chain_estimates(chains, obs, settings.blocks_per_chain)
                 tag = dict(method="lattice", **{"lambda": lam}, box=box, spacing=a)
                 values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v, stderr=se)))
                 samplers.append(dict(tag, **_diagnostic_row(chains, diag)))
                 log.info("lattice %s: %s", tag, samplers[-1])
     return pd.concat(values, ignore_index=True), pd.DataFrame(samplers)
+
+
+def free_cutoff_error(separations, mass: float, cutoff: float) -> np.ndarray:
+    """G_Lambda(s) - e^{-m s}/(2m) at each separation: the free cos-net's 2-pt minus the continuum one.
+
+    Exact at every width N (the cos-net's 2-pt is the cutoff propagator, sec. 7), and
+    = -(1/pi) int_Lambda^inf cos(p s)/(p^2 + m^2) dp ~ -sin(Lambda s)/(pi Lambda^2 s) for s > 0."""
+    s = np.asarray(separations, dtype=np.float64)
+    return cosnet.propagator(s, 1, mass, cutoff) - aho.free_propagator(s, mass)
 
 
 def network_grid(widths, cutoffs) -> list:
@@ -184,10 +201,13 @@ def quadrature_nodes(cutoff: float, box: float, extra: int) -> int:
 def network_runs(mass: float, parametrisation: str, couplings, box: float, widths, cutoffs, obs: Observables,
                  settings: hmc.ChainSettings, extra_nodes: int, reweighting_draws: int, seed: int, prng: str):
     """Network HMC at every (lambda, N, Lambda) of ``network_grid``: (values table, sampler table with
-    reweighting's Kish ESS fraction beside each run). Streams: ("aho/network", parametrisation, "N=..",
-    "cutoff=..", "lambda=..") for the chains, ("aho/reweighting", ...) for the free draws."""
+    reweighting's Kish ESS fraction beside each run). The values table has each observable as measured
+    (value, stderr) and with G2 less ``free_cutoff_error`` (corrected, corrected_stderr), which the
+    extrapolation fits. Streams: ("aho/network", parametrisation, "N=..", "cutoff=..", "lambda=..") for
+    the chains, ("aho/reweighting", ...) for the free draws."""
     values, samplers = [], []
     for width, cutoff in network_grid(widths, cutoffs):
+        shifts = np.stack([np.zeros(len(obs.separations)), free_cutoff_error(obs.separations, mass, cutoff)])
         net = cosnet.CosNet(1, mass, cutoff, width, parametrisation)
         quad = phi4.gauss_box(1, box / 2, quadrature_nodes(cutoff, box, extra_nodes))
         path = (parametrisation, f"N={width}", f"cutoff={cutoff:g}", f"box={box:g}")
@@ -197,9 +217,10 @@ def network_runs(mass: float, parametrisation: str, couplings, box: float, width
             key = blocks.stream(seed, prng, "aho/network", *path, f"lambda={lam:g}")
             chains = hmc.run(netsampler.logdensity, netsampler.measure, netsampler.model_data(net, quad, lam, obs.times),
                              3 * width, settings, key=key)
-            v, se, diag = chain_estimates(chains, obs, settings.blocks_per_chain)
+            v, se, diag = chain_estimates(chains, obs, settings.blocks_per_chain, shifts)
             tag = dict(method=f"network_{parametrisation}", **{"lambda": lam}, box=box, N=width, cutoff=cutoff)
-            values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v, stderr=se)))
+            values.append(pd.DataFrame(dict(tag, observable=obs.labels, kind=obs.kinds, value=v[0], stderr=se[0],
+                                            corrected=v[1], corrected_stderr=se[1])))
             samplers.append(dict(tag, **_diagnostic_row(chains, diag), kish_ess_fraction=float(ess_fraction),
                                  quadrature_nodes=len(quad.axes[0])))
             log.info("network %s: %s", tag, samplers[-1])
@@ -230,24 +251,27 @@ def linear_extrapolation(x, y, stderr):
 
 
 def _extrapolated(values: pd.DataFrame, regulators) -> pd.DataFrame:
-    """One extrapolated row per (method, lambda, box, observable)."""
+    """One extrapolated row per (method, lambda, box, observable), fitted to the corrected values."""
     rows = []
     for key, g in values.groupby(["method", "lambda", "box", "observable"], sort=False):
-        c0, se, chi2 = linear_extrapolation(regulators(g), g["value"].to_numpy(), g["stderr"].to_numpy())
+        c0, se, chi2 = linear_extrapolation(regulators(g), g["corrected"].to_numpy(), g["corrected_stderr"].to_numpy())
         rows.append(dict(zip(["method", "lambda", "box", "observable"], key), setting="extrapolated",
-                         value=c0, stderr=se, chi2_dof=chi2))
+                         value=c0, stderr=se, corrected=c0, corrected_stderr=se, chi2_dof=chi2))
     return pd.DataFrame(rows)
 
 
 def summary_table(exact: pd.DataFrame, lattice_values: pd.DataFrame, network_values) -> pd.DataFrame:
-    """``aho.csv``: every value per setting and extrapolated, with the exact and first-order values and
-    z = (value - exact) / stderr."""
-    lat = lattice_values.assign(setting=[f"a={a:g}" for a in lattice_values["spacing"]], chi2_dof=0.0)
-    parts = [lat, _extrapolated(lattice_values, lambda g: g[["spacing"]].to_numpy() ** 2)]
+    """``aho.csv``: every value per setting (as measured, and corrected: what the extrapolation fits; the
+    lattice's are its measured values) and extrapolated, with the exact and first-order values,
+    z = (value - exact) / stderr and each fit's chi^2 per degree of freedom."""
+    lat = lattice_values.assign(setting=[f"a={a:g}" for a in lattice_values["spacing"]], chi2_dof=0.0,
+                                corrected=lattice_values["value"], corrected_stderr=lattice_values["stderr"])
+    parts = [lat, _extrapolated(lat, lambda g: g[["spacing"]].to_numpy() ** 2)]
     for net in network_values:
         parts.append(net.assign(setting=[f"N={n},Lambda={c:g}" for n, c in zip(net["N"], net["cutoff"])], chi2_dof=0.0))
         parts.append(_extrapolated(net, lambda g: np.column_stack([1.0 / g["N"], 1.0 / g["cutoff"]])))
-    cols = ["method", "lambda", "box", "observable", "setting", "value", "stderr", "chi2_dof"]
+    cols = ["method", "lambda", "box", "observable", "setting", "value", "stderr", "corrected", "corrected_stderr",
+            "chi2_dof"]
     table = pd.concat([p[cols] for p in parts], ignore_index=True)
     table = table.merge(exact[["lambda", "box", "observable", "exact", "exact_line", "first_order"]],
                         on=["lambda", "box", "observable"], how="left", validate="many_to_one")
