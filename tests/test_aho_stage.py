@@ -135,7 +135,7 @@ def _aho_tables(network_shift: float):
             shift = network_shift if method.startswith("network") and lam == 100.0 else 0.0
             rows.append(dict(method=method, **{"lambda": lam}, box=3.0, observable="G2(0)", kind="G2",
                              setting="extrapolated", value=0.4 + shift, stderr=0.01, exact=0.4, first_order=0.2,
-                             z=shift / 0.01, z_first_order=20.0))
+                             z=shift / 0.01, z_first_order=20.0, chi2_dof=1.5 + lam))
     samplers = pd.DataFrame({"method": ["lattice"], "ess_per_second": [100.0]})
     return {"aho.csv": pd.DataFrame(rows), "aho_lattice_samplers.csv": samplers,
             "aho_network_samplers.csv": pd.DataFrame({"method": ["network_alpha0"], "ess_per_second": [10.0]})}
@@ -149,6 +149,7 @@ def test_replication_verdicts_per_coupling():
     bad = replication.evaluate(claims, _aho_tables(0.1))
     assert bad["verdict"][0] == "differs" and "lambda = 100" in bad["reason"][0]
     assert "lambda=0.1: agrees" in bad["ours"][0] and "lambda=100: differs" in bad["ours"][0]
+    assert "chi2/dof max 1.6)" in bad["ours"][0] and "chi2/dof max 101.5)" in bad["ours"][0]
 
 
 @pytest.mark.slow  # matplotlib and seaborn imports: seconds

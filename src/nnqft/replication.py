@@ -357,11 +357,13 @@ def _aho_network(t):
     for lam, g in rows.groupby("lambda"):
         z = require_finite(g["z"], f"aho.csv z of the extrapolated network rows at lambda = {lam:g}")
         zf = np.abs(require_finite(g["z_first_order"], f"aho.csv z_first_order at lambda = {lam:g}"))
+        chi2 = require_finite(g["chi2_dof"], f"aho.csv chi2_dof of the network extrapolations at lambda = {lam:g}")
         ok = consistent_with_zero(z)
         agree.append(ok)
         beyond.append(ok and not consistent_with_zero(zf))
+        # the fits' chi^2 says whether a miss is the extrapolation model's (large) or the theory's
         parts.append(f"lambda={lam:g}: {'agrees' if ok else 'differs'} (max |z| {np.abs(z).max():.2f} over {z.size}; "
-                     f"first order max |z| {zf.max():.1f})")
+                     f"first order max |z| {zf.max():.1f}; extrapolation chi2/dof max {chi2.max():.1f})")
     ok = bool(agree) and all(agree)
     reason = ("the extrapolated network values agree with the exact oscillator at every coupling"
               + (", including couplings where first-order theory is excluded" if any(beyond) else
