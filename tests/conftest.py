@@ -5,6 +5,7 @@ The run starts in the background as soon as collection shows that a selected tes
 tests that read it run last: the unit tests use one core while the workflow's jobs run meanwhile.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+# The tests share the cores with the ci workflow running in the background. OpenBLAS's default of one
+# thread per core then spins waiting for a busy core: a neuron Monte Carlo's matrix products took 16x
+# longer under load with 2 threads than with 1. One thread for the test process, as Snakemake gives
+# each of the workflow's jobs; set before any test module imports numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "all", "--configfile", "config/ci.yaml"]

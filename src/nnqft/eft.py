@@ -24,8 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import linalg, stats
-from sklearn.covariance import ledoit_wolf
+from scipy import linalg, special
 
 from nnqft import correlators, datasets, ensemble, exact, feynman, inputs
 from nnqft.blocks import Sampling
@@ -67,6 +66,10 @@ def shrunk_covariance(block_values: np.ndarray) -> np.ndarray:
     scale = b.std(axis=0, ddof=1)
     if np.any(scale <= 0):
         raise ValueError("an element has zero variance over blocks; its covariance cannot be estimated")
+    # Imported here: scikit-learn (with scipy.stats) doubles the start-up of every EFT job, most of
+    # which (the ensembles, the vertices) never shrink a covariance.
+    from sklearn.covariance import ledoit_wolf
+
     corr, _ = ledoit_wolf((b - b.mean(axis=0)) / scale, assume_centered=True)
     return corr * np.outer(scale, scale) * len(b) / (len(b) - 1) / len(b)
 
@@ -198,7 +201,7 @@ def metrics(prediction: np.ndarray, obs: Observation, n_fitted: int = 0) -> dict
         mse=float(np.mean(resid**2)),
         chi2=chi2,
         chi2_dof=chi2 / dof,
-        chi2_pvalue=float(stats.chi2.sf(chi2, dof)),
+        chi2_pvalue=float(special.chdtrc(dof, chi2)),  # the chi^2 survival function
     )
 
 
