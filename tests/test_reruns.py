@@ -48,14 +48,14 @@ def test_an_unchanged_config_reruns_nothing(ci_run_dir):
 def test_a_seed_edit_reruns_every_random_job_and_no_exact_one(ci_run_dir):
     jobs = dry_run(ci_run_dir, lambda c: c.update(seed=2))
     assert RANDOM_RULES <= set(jobs)
-    assert jobs["ensemble_shard"] == 6 and jobs["eft_ensemble"] == 3 * (2 + 4)
+    assert jobs["ensemble_shard"] == 6 and jobs["eft_ensemble"] == 3 * (2 + 2)
     assert "exact_correlators" not in jobs  # exact values do not depend on the seed
 
 
 def test_an_activation_scale_reruns_that_activation_only(ci_run_dir):
     jobs = dry_run(ci_run_dir, lambda c: c["architectures"]["erf"].update(sw=1.1))
     assert jobs["exact_correlators"] == 2 and jobs["ensemble_shard"] == 2 and jobs["correlators"] == 2
-    assert jobs["eft_ensemble"] == 2 + 4  # erf's train, test and replicates, not gauss's or relu's
+    assert jobs["eft_ensemble"] == 2 + 2  # erf's train, test and replicates, not gauss's or relu's
     assert jobs["eft_vertices"] == 1
     assert "broken_independence" in jobs  # ci's independence stage uses erf
 

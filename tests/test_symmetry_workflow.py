@@ -31,4 +31,7 @@ def test_ci_invariance_and_controls(ci_run_dir):
     joint = table[table["control"] & (table["n_pt"] == "2+4") & (table["width"] == 50)]
     assert len(joint) == 2 and joint["detected"].all()
     training = pd.read_csv(ci_run_dir / "results/tables/symmetry_training.csv")
-    assert len(training) == 2 * 2 * 3 and training["acc_mean"].between(0, 1).all()
+    assert len(training) == 2 * 2 * 3
+    # No symmetry breaking (k = 0 or mu = 0) trains the same networks: one accuracy per target.
+    unbroken = training[(training["k"] == 0) | (training["mu"] == 0)]
+    assert (unbroken.groupby("target")["acc_mean"].nunique() == 1).all()
