@@ -72,6 +72,47 @@ def test_relu_ray_moments_match_monte_carlo():
         assert np.all(np.abs(mc[n][0] - ex[n]) < 5 * mc[n][1]), n
 
 
+def test_relu_ray_estimator_stderr_is_the_spread_of_independent_ensembles():
+    # 3000 independent ensembles of 200 networks (widths 8, 12), each a Rao-Blackwell estimate from
+    # numpy draws of the last hidden layer's norm S = prod_l (2/n_l) chi^2_(B_l), B_l ~ Bin(n_l, 1/2);
+    # cumulants by nnqft.correlators on one input. Their spread is the exact standard deviation.
+    rng = np.random.default_rng(17)
+    widths, n_nets, reps, x = [8, 12], 200, 3000, np.array([[0.5]])
+    s = np.ones((reps, n_nets))
+    for n in widths:
+        b = rng.binomial(n, 0.5, s.shape)
+        s *= 2.0 / n * np.where(b > 0, rng.chisquare(np.maximum(b, 1), s.shape), 0.0)
+    geometry = 2.0 * 0.25  # s_a^2 = C_W |x|^2 / d_in
+    moments = {2 * j: (geometry**j * math.prod(range(2 * j - 1, 0, -2)) * (s**j).mean(axis=1))[:, None]
+               for j in (1, 2, 3)}
+    predicted = deep_exact.relu_ray_estimator_stderr(x, 2.0, [1 / n for n in widths], n_nets)
+    # The spread's own relative error: ~2% (2-, 4-pt), ~6% (6-pt, itself heavy-tailed); dropping the
+    # -6 m_1 term of the 4-pt gradient would move the prediction by 35%.
+    for n, tol in ((2, 0.06), (4, 0.06), (6, 0.2)):
+        spread = correlators.cumulants_from_moments(moments, 1, n)[:, 0].std()
+        assert spread == pytest.approx(predicted[n][0], rel=tol), n
+    # every element is prod_s s_as times one standard deviation
+    three = deep_exact.relu_ray_estimator_stderr(RAY, 2.0, [1 / n for n in widths], n_nets, orders=(4,))[4]
+    t4 = correlators.multisets(3, 4)
+    np.testing.assert_allclose(three / np.prod(np.sqrt(2.0) * RAY[t4, 0], axis=1), predicted[4][0] / geometry**2,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [4, 6])
+def test_ray_cumulant_gradient_differentiates_the_cumulant(n):
+    # central differences of nnqft.correlators' cumulant of a Gaussian scale mixture (one input):
+    # E[f^2j] = (2j-1)!! m_j; the cumulant is a cubic in m: the differences are off by h^2 f'''/6 <= 3e-7
+    m = {1: 1.3, 2: 2.9, 3: 8.1}
+
+    def kappa(mm):
+        return correlators.cumulants_from_moments({2 * j: np.array([math.prod(range(2 * j - 1, 0, -2)) * mm[j]])
+                                                   for j in (1, 2, 3)}, 1, n)[0]
+
+    h = 1e-4
+    numeric = [(kappa({**m, j: m[j] + h}) - kappa({**m, j: m[j] - h})) / (2 * h) for j in (1, 2, 3)]
+    np.testing.assert_allclose(deep_exact._ray_cumulant_gradient(n, m), numeric, rtol=1e-7, atol=1e-7)
+
+
 @pytest.mark.parametrize("n", [2, 5])
 def test_one_layer_linear_is_p3_duality(n):
     ex = exact.exact_correlators(NetworkSpec("linear", 3, sw=1.1, sb=0.6), X3, [n], orders=(2, 4, 6))

@@ -46,6 +46,24 @@ def test_agreement_flags_each_cell():
     assert out["breakdown_4pt"].tolist() == [0.1, 0.4]
 
 
+def test_rows_take_the_exact_error_where_one_is_given():
+    # Two perfectly correlated elements (one class) x = g * kappa with block means of kappa given.
+    rng = np.random.default_rng(2)
+    kappa = 1.0 + 0.1 * rng.normal(size=10)
+    g = np.array([1.0, 2.0])
+    point = dx.Point("relu", "critical", 2.0, 0.0, "p1_d1")
+    tuples = np.array([[0, 0], [1, 1]])
+    args = (point, 2, 8, 2, tuples, (np.outer(kappa, g),), lambda m: m, 0.5 * g, g, np.zeros(2), {})
+    plain, = dx._rows_of(*args)
+    jack = kappa.std(ddof=1) / np.sqrt(10) * g.mean()  # the jackknife of a mean is the standard error
+    assert plain["measured_stderr"] == pytest.approx(jack) and plain["jackknife_stderr"] == plain["measured_stderr"]
+    exact, = dx._rows_of(*args, exact_sd=np.array([0.3, 0.6]))
+    assert exact["measured_stderr"] == pytest.approx(0.45) and exact["jackknife_stderr"] == pytest.approx(jack)
+    assert exact["z_exact"] == pytest.approx((1.5 * kappa.mean() - 1.5) / 0.45)
+    assert exact["z_theory"] == pytest.approx((1.5 * kappa.mean() - 0.75) / 0.45)
+    assert exact["breakdown_stderr"] == pytest.approx(plain["breakdown_stderr"] * 0.45 / jack)
+
+
 @pytest.mark.slow
 def test_measured_point_sits_on_the_exact_deep_linear_values():
     table = dx.measure_point(dx.Point("linear", "critical", 1.0, 0.25, "p1_d2"), [2], [3], SAMPLING.with_networks(4000))

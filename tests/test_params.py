@@ -27,10 +27,10 @@ def schema_leaves(schema: dict, prefix: str = "") -> list[str]:
     return [prefix.rstrip(".")]
 
 
-def wildcard_values() -> dict:
+def wildcard_values(cfg: dict) -> dict:
     return {"activation": list(ACTIVATIONS),
             "part": ["output_rotation", "input_rotation", "translation"],
-            "d_in": ["1"], "shard": ["0"], "split": ["train"]}
+            "d_in": ["1"], "shard": ["0"], "split": ["train"], "point": list(cfg["deep"]["points"])}
 
 
 def covered_paths(cfg: dict) -> set[str]:
@@ -39,7 +39,7 @@ def covered_paths(cfg: dict) -> set[str]:
     for rule, templates in params.RULE_KEYS.items():
         for template in templates:
             names = re.findall(r"{(\w+)}", template)
-            values = wildcard_values()
+            values = wildcard_values(cfg)
             options = [template]
             for name in names:
                 options = [o.replace("{" + name + "}", v) for o in options for v in values[name]]
@@ -55,8 +55,9 @@ def test_every_schema_key_reaches_a_job_or_shapes_the_dag():
     schema = config.load_schema()
     cfg = config.load(ROOT / "config" / "config.yaml")
     covered = covered_paths(cfg) | set(params.STRUCTURE_KEYS)
+    # A mapping with free names (deep.points) is a schema leaf whose entries are read one per job.
     unread = [leaf for leaf in schema_leaves(schema)
-              if not any(leaf == p or leaf.startswith(p + ".") for p in covered)]
+              if not any(leaf == p or leaf.startswith(p + ".") or p.startswith(leaf + ".") for p in covered)]
     assert not unread, f"config keys no rule passes to its job (edits would not rerun anything): {unread}"
 
 
@@ -70,6 +71,20 @@ def test_settings_hold_exactly_the_declared_keys_with_wildcards_filled():
     ind = params.settings(cfg, "broken_independence")
     assert set(ind["architectures"]) == {cfg["independence"]["activation"]}
     assert params.settings(cfg, "deviation_tables") == {}
+
+
+def test_a_deep_point_job_reads_its_own_point_only():
+    cfg = config.load(ROOT / "config" / "config.yaml")
+    points = cfg["deep"]["points"]
+    assert len(points) >= 2
+    first, other = list(points)[:2]
+    before = params.settings(cfg, "deep_point", {"point": first})
+    assert before["deep"]["points"] == {first: points[first]}
+    points[other] = dict(points[other], c_w=points[other]["c_w"] * 1.5)  # edit another point
+    assert params.settings(cfg, "deep_point", {"point": first}) == before
+    assert params.settings(cfg, "deep_point", {"point": other})["deep"]["points"][other]["c_w"] == points[other]["c_w"]
+    points[first] = dict(points[first], input_set="random_d3")  # edit the job's own point
+    assert params.settings(cfg, "deep_point", {"point": first}) != before
 
 
 def test_nested_templates_and_list_values_name_exactly_the_networks_a_suite_uses():
@@ -86,7 +101,8 @@ def test_nested_templates_and_list_values_name_exactly_the_networks_a_suite_uses
 @pytest.mark.parametrize("name", ["config.yaml", "ci.yaml", "paper.yaml", "activations.yaml"])
 def test_every_rule_finds_its_keys_in_every_shipped_config(name):
     cfg = config.load(ROOT / "config" / name)
-    wildcards = {"d_in": "1", "shard": "0", "split": "train", "part": "translation"}
+    wildcards = {"d_in": "1", "shard": "0", "split": "train", "part": "translation",
+                 "point": next(iter(cfg["deep"]["points"]))}
     for rule in params.RULE_KEYS:
         stage = cfg["eft"] if rule.startswith("eft") else cfg["deviation"]  # the stage that makes the job
         assert params.settings(cfg, rule, dict(wildcards, activation=stage["activations"][0])), rule

@@ -20,8 +20,8 @@ closed forms for linear, ReLU (arc-cosine) and erf (arcsine) pair functions, dif
 exactly (by hand: ReLU through cos t = rho, erf through the arcsine's argument); other activations
 by 2-D Gauss-Hermite of derivative expectations (e.g. dG/dK_ab = <s'_a s'_b>, Price's theorem).
 Four-point moments: Isserlis (linear), Price's theorem (erf, ``nnqft.exact``), the cone scheme or
-the ray closed form (ReLU, ``nnqft.exact``), and tensor Gauss-Hermite on the <= 4 inputs of each
-multiset otherwise.
+the ray closed form (ReLU, ``nnqft.exact``), and Gauss-Hermite on the <= 4 inputs of each
+multiset otherwise (one dimension lower on full-rank supports of 3-4 inputs: ``_smoothed_support``).
 """
 
 from __future__ import annotations
@@ -39,12 +39,19 @@ from nnqft.activations import activation, slot_covariance
 from nnqft.networks import NetworkSpec
 
 PAIR_NODES = 160  # 2-D Gauss-Hermite nodes per axis of the pair expectations (quadrature activations)
-# Tensor Gauss-Hermite nodes per multiset support of the 4-pt moments (quadrature activations).
-# It converges slowly in 4-D: measured on a full-rank 6-input kernel against 80^4 nodes, 16 nodes
-# per axis leave 1e-2 (tanh, whose poles lie near the real axis) and 6e-5 (gelu) relative error,
-# 32 nodes 2e-4 and 5e-7. Closed forms (linear, ReLU, erf) reach round-off.
+# Tensor Gauss-Hermite nodes per multiset support of the 4-pt moments (quadrature activations):
+# 200 per axis on supports of rank <= 2, 40 on rank 3, 16 on rank 4.
 SUPPORT_BUDGET = 2**16
-MAX_AXIS_NODES = 200  # low-dimensional supports: 200 nodes per axis are converged to round-off
+MAX_AXIS_NODES = 200  # most nodes per axis of any tensor rule here
+# Full-rank supports of 3 and 4 inputs are integrated one dimension lower (``_smoothed_support``):
+# outer Gauss-Hermite nodes (64 per axis in 2-D, 32 in 3-D) and a 1-D rule for each smoothed
+# power of the activation. Measured (docs/physics.md sec. 10): on full-rank 4-input supports of
+# tanh and gelu the 16^4 rule leaves up to 4e-3 of the largest moment, the smoothed rule up to
+# 3e-6 (both worst for tanh at variance 6, whose poles near the real axis limit every rule).
+SMOOTHED_MIN_SUPPORT = 3
+SMOOTHED_BUDGET = 2**15
+SMOOTHED_AXIS_NODES = 64
+INNER_NODES = 64
 _TOL = 1e-10
 # ReLU pair blocks with sin t below this are rank one: round-off leaves 1 - rho ~ 1e-16 on exactly
 # parallel inputs, i.e. sin t ~ 1e-8, where the (infinite) Hessian would amplify it.
@@ -224,21 +231,54 @@ def _factor(k: np.ndarray) -> np.ndarray:
     return u[:, keep] * np.sqrt(lam[keep])
 
 
+def _tensor_rule(m: int, budget: int, max_axis: int = MAX_AXIS_NODES):
+    """Tensor Gauss-Hermite nodes (J, m) and weights (J,) of the standard normal in m dimensions."""
+    t, w = _hermite_rule(min(max_axis, max(2, int(budget ** (1 / m)))))
+    grid = np.stack(np.meshgrid(*([t] * m), indexing="ij"), -1).reshape(-1, m)
+    weight = np.prod(np.stack(np.meshgrid(*([w] * m), indexing="ij"), -1).reshape(-1, m), axis=1)
+    return grid, weight
+
+
+def _smoothed_support(h, ks: np.ndarray, max_power: int):
+    """Nodes of E[prod_i h(z_i)^p_i], z ~ N(0, ks) full rank, one dimension lower: with lam the
+    least eigenvalue of the correlation matrix and delta_i = lam ks_ii, z = w + e with
+    w ~ N(0, ks - diag(delta)) (singular: rank r - 1) and independent e_i ~ N(0, delta_i), so
+    E[prod h(z_i)^p_i] = E_w[prod g_ip(w_i)], g_ip(u) = E[h(u + sqrt(delta_i) t)^p], t ~ N(0, 1):
+    every factor is Gaussian-smoothed (an entire function even where h has poles near the real
+    axis, as tanh) and the tensor rule runs in r - 1 dimensions. Returns (g (J, r, max_power + 1)
+    with g[..., 0] = 1, weights (J,))."""
+    d = np.diag(ks)
+    lam = max(np.linalg.eigvalsh(ks / np.sqrt(np.outer(d, d)))[0], 0.0)
+    delta = lam * d
+    l = _factor(ks - np.diag(delta))
+    grid, weight = _tensor_rule(l.shape[1], SMOOTHED_BUDGET, SMOOTHED_AXIS_NODES)
+    t, w = _hermite_rule(INNER_NODES)
+    u = grid @ l.T
+    hu = [np.asarray(h(u[:, i, None] + np.sqrt(delta[i]) * t, 0.0), dtype=np.float64) for i in range(len(ks))]
+    g = np.stack([np.stack([hi**p @ w for p in range(max_power + 1)], axis=-1) for hi in hu], axis=1)
+    return g, weight
+
+
 def _support_hermite(name: str, k: np.ndarray, tuples: np.ndarray, budget: int = SUPPORT_BUDGET) -> np.ndarray:
-    """E[prod_s h(z_{a_s})] by tensor Gauss-Hermite on the rank of each multiset's support."""
+    """E[prod_s h(z_{a_s})] on each multiset's support: full-rank supports of >= 3 inputs by the
+    smoothed rule one dimension lower (``_smoothed_support``), the others by tensor Gauss-Hermite
+    on their rank."""
     h = activation(name).h
     out = np.empty(len(tuples))
     supports = [tuple(sorted(set(t))) for t in tuples.tolist()]
     for support in sorted(set(supports)):
-        l = _factor(k[np.ix_(support, support)])
-        m = l.shape[1]
-        n = min(MAX_AXIS_NODES, max(2, int(budget ** (1 / m))))
-        t, w = _hermite_rule(n)
-        grid = np.stack(np.meshgrid(*([t] * m), indexing="ij"), -1).reshape(-1, m)
-        weight = np.prod(np.stack(np.meshgrid(*([w] * m), indexing="ij"), -1).reshape(-1, m), axis=1)
+        ks = k[np.ix_(support, support)]
+        l = _factor(ks)
+        rows = [i for i, s in enumerate(supports) if s == support]
+        if SMOOTHED_MIN_SUPPORT <= len(support) == l.shape[1]:
+            g, weight = _smoothed_support(h, ks, tuples.shape[1])
+            # a repeated input shares its smoothing noise: its factor is the smoothed power g_ip
+            counts = np.array([[list(tuples[row]).count(a) for a in support] for row in rows])  # (R, |support|)
+            out[rows] = weight @ np.prod(g[:, np.arange(len(support)), counts], axis=2)
+            continue
+        grid, weight = _tensor_rule(l.shape[1], budget)
         hz = np.asarray(h(grid @ l.T, 0.0), dtype=np.float64)  # (J, |support|)
         col = {a: i for i, a in enumerate(support)}
-        rows = [i for i, s in enumerate(supports) if s == support]
         cols = np.array([[col[a] for a in tuples[row]] for row in rows])  # (R, order)
         out[rows] = weight @ np.prod(hz[:, cols], axis=2)
     return out

@@ -141,6 +141,46 @@ def relu_ray_correlators(x, c_w: float, inverse_widths, orders=(2, 4, 6), *, for
     return out
 
 
+# The Rao-Blackwell estimator on a ray: per network, E[f_a1..f_a2j | last hidden layer] =
+# prod_s s_as (2j-1)!! S^j, so the cumulant estimator of order n on every multiset is prod_s s_as
+# times one polynomial kappa_n in the ensemble means mbar_j of S^j (Gaussian scale mixture):
+# kappa_2 = mbar_1, kappa_4 = 3 (mbar_2 - mbar_1^2), kappa_6 = 15 mbar_3 - 45 mbar_2 mbar_1 + 30 mbar_1^3.
+# Rows: the gradient of kappa_n in (mbar_1, mbar_2, mbar_3) at the exact moments m_1..m_3.
+def _ray_cumulant_gradient(n: int, m: dict) -> np.ndarray:
+    if n == 2:
+        return np.array([1.0, 0.0, 0.0])
+    if n == 4:
+        return np.array([-6 * m[1], 3.0, 0.0])
+    if n == 6:
+        return np.array([90 * m[1] ** 2 - 45 * m[2], -45 * m[1], 15.0])
+    raise ValueError(f"ray cumulant estimator of order {n}: only 2, 4 and 6 are implemented")
+
+
+def relu_ray_estimator_stderr(x, c_w: float, inverse_widths, n_networks: int, orders=(2, 4, 6)) -> dict:
+    """Exact standard deviation of the Rao-Blackwell estimator of the order-n cumulant (the 2-pt for
+    n = 2) from ``n_networks`` independent deep ReLU nets with C_b = 0 on a ray, on ``multisets(P, n)``:
+    {n: (T_n,)}. Delta method, exact at leading order in 1/N: Var = a^T Cov a / N with a the gradient
+    of kappa_n and Cov_jk = E[S^(j+k)] - E[S^j] E[S^k] from the exact moments of S (up to S^6).
+    Every element is prod_s s_as times the same kappa_n, so the elements are perfectly correlated and
+    the standard deviation of an average of elements is the average of theirs.
+
+    Why it is needed: S is a product of L independent layer factors, so S^j is heavy-tailed (at
+    L = 8, n = 8 the kurtosis E[S^4]/E[S^2]^2 is ~3.5e4); a sample of thousands of networks rarely
+    holds the tail that carries the variance, and block-mean (jackknife) errors come out far too small.
+    """
+    s = ray_scales(x, c_w)
+    j_max = max(orders) // 2
+    m = relu_ray_norm_moments(c_w, inverse_widths, 2 * j_max)
+    c = np.array([[m[j + k] - m[j] * m[k] for k in range(1, j_max + 1)] for j in range(1, j_max + 1)])
+    out = {}
+    for n in orders:
+        a = _ray_cumulant_gradient(n, m)[:j_max]
+        sd = np.sqrt(max(a @ c @ a, 0.0) / n_networks)
+        t = correlators.multisets(len(s), n)
+        out[n] = np.prod(s[t], axis=1) * sd
+    return out
+
+
 # ---------------------------------------------------------------- deep linear networks
 
 

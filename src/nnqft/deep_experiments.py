@@ -4,6 +4,10 @@ each depth L and width n it measures the connected 4-pt and the 2-pt shift E[f f
 Rao-Blackwell estimator of the engine, and sets beside them the theory (``nnqft.deep``) and,
 for deep linear nets and deep ReLU with C_b = 0 on a ray, the exact value (``nnqft.deep_exact``).
 Elements are aggregated by multiset class (the pattern of repeated inputs, e.g. "2+1+1").
+
+Errors: the delete-one-block jackknife, except for deep ReLU on a ray, where the estimator's exact
+standard deviation is known (``deep_exact.relu_ray_estimator_stderr``) and replaces it: there the
+block means are heavy-tailed and the jackknife is far too small at L/n >= 1/4 (docs/physics.md sec. 10).
 """
 
 from __future__ import annotations
@@ -70,13 +74,29 @@ def _exact(point: Point, x: np.ndarray, depth: int, width: int) -> dict | None:
     return {n: correlators.cumulants_from_moments(g, len(x), n) for n in (2, 4, 6)}
 
 
-def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exact, gp, extra):
-    """One row per multiset class: block means -> jackknife mean and error of the class average."""
+def _exact_stderr(point: Point, x: np.ndarray, depth: int, width: int, n_networks: int) -> dict | None:
+    """Exact standard deviations {2, 4, 6: (T_n,)} of the Rao-Blackwell estimators where they are known
+    (deep ReLU, C_b = 0, on a ray), else None."""
+    if point.activation != "relu" or point.c_b != 0:
+        return None
+    try:
+        return deep_exact.relu_ray_estimator_stderr(x, point.c_w, [1 / width] * depth, n_networks)
+    except ValueError:  # not on a ray
+        return None
+
+
+def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exact, gp, extra, exact_sd=None):
+    """One row per multiset class: block means -> jackknife mean and error of the class average.
+    ``exact_sd``: the estimator's exact standard deviation per element, for perfectly correlated
+    elements (deep ReLU on a ray), so the class average's is their average; it is then the error,
+    and the breakdown's error (a function of the same one random number) is scaled by the same
+    ratio exact / jackknife (delta method)."""
     classes = np.array([multiset_class(t) for t in tuples])
     rows = []
     for cls in dict.fromkeys(classes):
         sel = classes == cls
-        mean, err = estimators.jackknife(lambda *m: statistic(*m)[..., sel].mean(axis=-1), *blocks_)
+        mean, jack = estimators.jackknife(lambda *m: statistic(*m)[..., sel].mean(axis=-1), *blocks_)
+        err = jack if exact_sd is None else exact_sd[sel].mean()
         dev, dev_err = estimators.jackknife(
             lambda *m: np.abs(statistic(*m)[..., sel] - theory[sel]).mean(axis=-1)
             / np.abs(statistic(*m)[..., sel]).mean(axis=-1), *blocks_)
@@ -86,9 +106,9 @@ def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exac
             activation=point.activation, init=point.init, c_w=point.c_w, c_b=point.c_b,
             input_set=point.input_set, depth=depth, width=width, depth_over_width=depth / width,
             n_pt=n_pt, multiset_class=cls, n_multisets=int(sel.sum()), gp=float(gp[sel].mean()), measured=float(mean),
-            measured_stderr=float(err), theory_1n=float(th), exact=float(ex),
+            measured_stderr=float(err), jackknife_stderr=float(jack), theory_1n=float(th), exact=float(ex),
             z_theory=float((mean - th) / err), z_exact=float((mean - ex) / err),
-            breakdown=float(dev), breakdown_stderr=float(dev_err), **extra))
+            breakdown=float(dev), breakdown_stderr=float(dev_err * err / jack), **extra))
     return rows
 
 
@@ -118,18 +138,21 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
                                      blocks=range(sampling.n_blocks), orders=orders)
             rb = {n: out[n][1][0, :, 0] for n in orders}  # Rao-Blackwell block means (B, T_n)
             exact = _exact(point, x, depth, width)
+            sd = _exact_stderr(point, x, depth, width, sampling.n_networks) or {}
             extra = dict(n_networks=sampling.n_networks, theory_seconds_all_depths=theory_s)
 
             def cumulant(n):
                 return lambda *m: correlators.cumulants_from_moments(dict(zip(orders, m)), p, n)
 
             rows += _rows_of(point, depth, width, 4, t4, tuple(rb.values()), cumulant(4),
-                             th.connected_four_point(depth + 1, t4) / width, exact and exact[4], gp[4], extra)
+                             th.connected_four_point(depth + 1, t4) / width, exact and exact[4], gp[4], extra,
+                             sd.get(4))
             rows += _rows_of(point, depth, width, 2, t2, (rb[2],), lambda m2: m2 - kernel,
-                             th.shift[depth][tuple(t2.T)] / width, exact and exact[2] - kernel, kernel, extra)
+                             th.shift[depth][tuple(t2.T)] / width, exact and exact[2] - kernel, kernel, extra,
+                             sd.get(2))
             if six:
                 rows += _rows_of(point, depth, width, 6, t6, tuple(rb.values()), cumulant(6), np.zeros(len(t6)),
-                                 exact[6], gp[6], extra)
+                                 exact[6], gp[6], extra, sd.get(6))
             if log:
                 log.info("%s L=%d n=%d done", point.name, depth, width)
     df = pd.DataFrame(rows)

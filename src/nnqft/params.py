@@ -71,10 +71,10 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
                                                           "aho.network.reweighting_draws"),
 }
 
-# Deep networks at finite width (docs/physics.md sec. 10): each deep_point job reads every point, so an
-# edit of one point reruns them all (points are few; a per-point key would need a new wildcard kind).
+# Deep networks at finite width (docs/physics.md sec. 10): each deep_point job reads only its own point,
+# so an edit of one point reruns that point alone.
 RULE_KEYS.update({
-    "deep_point": SAMPLING + ("deep.points", "deep.depths", "deep.widths", "deep.n_networks", "deep.n_blocks"),
+    "deep_point": SAMPLING + ("deep.points.{point}", "deep.depths", "deep.widths", "deep.n_networks", "deep.n_blocks"),
     "deep_tables": ("deep.breakdown_sigma",),
 })
 

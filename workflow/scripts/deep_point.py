@@ -6,7 +6,7 @@ log = runlog.to_file(snakemake.log[0])  # noqa: F821 (snakemake is injected)
 cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
 name = snakemake.wildcards.point  # noqa: F821
 deep = cfg["deep"]
-p = deep["points"][name]
+p = deep["points"][name]  # the only point in this job's settings
 point = deep_experiments.Point(p["activation"], p["init"], float(p["c_w"]), float(p["c_b"]), p["input_set"])
 sampling = settings.sampling(cfg, deep["n_networks"], deep["n_blocks"])
 table = deep_experiments.measure_point(point, deep["depths"], deep["widths"], sampling, log=log)
