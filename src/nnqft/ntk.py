@@ -221,9 +221,6 @@ _PAIR_JAX = {
             lambda z: (2 / jnp.sqrt(jnp.pi)) * jnp.exp(-(z**2))),
     "linear": (_linear_pair_jax, lambda k: (k, jnp.ones_like(k)), jnp.ones_like),
 }
-CONTROL_VARIATE_ACTIVATIONS = tuple(sorted(_PAIR_JAX))
-
-
 def has_control_variate(name: str) -> bool:
     return name in _PAIR_JAX
 
@@ -269,7 +266,7 @@ def fluctuation_response(name: str, sw: float, sb: float, depth: int, x_rows: tu
 def fluctuations_of(params, x, name: str, sw: float, sb: float):
     """(D_K (L, P, P), D_S (L, P, P), D_W (P, P)) of one network, in float64: empirical sums minus their
     conditional means given the layer below (each has mean 0 exactly)."""
-    pair_s = activation(name).h
+    s_of = activation(name).h
     s_prime = _PAIR_JAX[name][2]
     c_w, c_b = sw**2, sb**2
     h = jnp.asarray(x, dtype=params[0][0].dtype)
@@ -278,7 +275,7 @@ def fluctuations_of(params, x, name: str, sw: float, sb: float):
         k_hat = c_b + c_w * jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64) / h.shape[-1]
         z = (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
         g, gd = pair_matrices(name, k_hat)
-        h, dz = pair_s(z, 0.0), s_prime(z).astype(jnp.float64)
+        h, dz = s_of(z, 0.0), s_prime(z).astype(jnp.float64)
         hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
         d_k.append(hh / z.shape[-1] - g)
         d_s.append(dz @ dz.T / z.shape[-1] - gd)
