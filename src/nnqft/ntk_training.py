@@ -44,6 +44,7 @@ def learning_rate(theta_train: np.ndarray, fraction: float) -> float:
     return fraction * 2 / np.linalg.eigvalsh(theta_train).max()
 
 
+@functools.partial(jax.jit, static_argnums=(1, 3))  # op-by-op dispatch of eigh and its derivative costs seconds
 def _response(theta, n_train: int, eta: float, steps):
     """A_t of ``response`` in JAX (differentiable in theta)."""
     lam, u = jnp.linalg.eigh(theta[:n_train, :n_train])
