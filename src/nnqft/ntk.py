@@ -133,17 +133,27 @@ def empirical_ntk(params, x, name: str, sw: float, sb: float):
 
 @functools.lru_cache(maxsize=64)
 def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple, dtype: str):
-    """(key, batch) -> {"theta": Theta_hat, "theta2": Theta_hat^2} per network, each (batch, P, P).
+    """(key, batch) -> {"theta": Theta_hat, "theta2": Theta_hat^2} per network, each (batch, P, P), and
+    for activations with a control variate and L >= 2 also "theta_cv": Theta_hat - c and "theta_cv2":
+    its square (at L = 1 Theta_hat - c = Theta identically: nothing to measure).
 
     Cached on its hashable arguments, so ``nnqft.blocks`` compiles each (depth, width) once.
     """
     check_activation(name)
     x = np.array(x_rows, dtype=np.float64)
+    depth = len(sizes) - 2
+    response = fluctuation_response(name, sw, sb, depth, x_rows) if has_control_variate(name) and depth >= 2 else None
+
+    def one(p):
+        theta = empirical_ntk(p, x, name, sw, sb)
+        out = {"theta": theta, "theta2": theta**2}
+        if response is not None:
+            cv = theta - control_variate(p, x, name, sw, sb, response)
+            out.update(theta_cv=cv, theta_cv2=cv**2)
+        return out
 
     def per_network(key, batch):
-        params = sample_params(sizes, batch, key=key, dtype=jnp.dtype(dtype))
-        theta = jax.vmap(lambda p: empirical_ntk(p, x, name, sw, sb))(params)
-        return {"theta": theta, "theta2": theta**2}
+        return jax.vmap(one)(sample_params(sizes, batch, key=key, dtype=jnp.dtype(dtype)))
 
     return per_network
 
@@ -169,6 +179,119 @@ def ntk_block_means(name: str, sw: float, sb: float, x, depth: int, width: int, 
     return sampling.run(stats, ensemble, width, footprint(sizes, len(x)))
 
 
+# ---------------------------------------------------------------- control variate with known mean
+#
+# Given layers 1..l-1, layer l's units z(l)_i are iid N(0, K_hat(l)) with the network's own empirical
+# kernel K_hat(l) = C_b + C_W h(l-1).h(l-1)'/n, so each of
+#
+#   D_K(l) = (1/n) sum_i s(z(l)_i) s(z(l)_i)' - G(K_hat(l)),   D_S(l) = (1/n) sum_i s'(z(l)_i) s'(z(l)_i)' - G'(K_hat(l)),
+#   D_W    = (1/n) sum_i (w_i^2 - 1) s'(z(L)_i) s'(z(L)_i)'     (w: output weights, independent of layers <= L)
+#
+# has conditional mean 0, hence mean 0 exactly at every width. c = sum J . D with J the linear response
+# of the analytic NTK to these per-layer fluctuations then has E[c] = 0 for any fixed J, and
+# Theta_hat - c has the mean of Theta_hat but not its O(1/sqrt(n)) forward-pass fluctuations (the
+# backward pass's below layer L remain). At L = 1 Theta_hat is linear in the D's: Theta_hat - c = Theta.
+
+
+def _relu_pair_jax(kaa, kab, kbb):
+    """<relu relu> and <step step> (arc-cosine kernels of degree 1 and 0); 0 where a variance is 0."""
+    norm = jnp.sqrt(kaa * kbb)
+    live = norm > 0
+    rho = jnp.clip(kab / jnp.where(live, norm, 1.0), -1.0, 1.0)
+    t = jnp.arccos(rho)
+    return (jnp.where(live, norm * (jnp.sqrt(1 - rho**2) + (jnp.pi - t) * rho) / (2 * jnp.pi), 0.0),
+            jnp.where(live, (jnp.pi - t) / (2 * jnp.pi), 0.0))
+
+
+def _erf_pair_jax(kaa, kab, kbb):
+    """Williams: (2/pi) arcsin(2 K_ab / sqrt(A B)) and (4/pi) / sqrt(A B - 4 K_ab^2), A = 1 + 2 K_aa."""
+    a, b = 1 + 2 * kaa, 1 + 2 * kbb
+    return (2 / jnp.pi) * jnp.arcsin(2 * kab / jnp.sqrt(a * b)), (4 / jnp.pi) / jnp.sqrt(a * b - 4 * kab**2)
+
+
+def _linear_pair_jax(kaa, kab, kbb):
+    return kab, jnp.ones_like(kab)
+
+
+# (pair (G, G') off the diagonal, the same on the diagonal K_aa = K_ab = K_bb, s') of the activations
+# with a closed-form pair function; the control variate exists for these only.
+_PAIR_JAX = {
+    "relu": (_relu_pair_jax, lambda k: (k / 2, jnp.where(k > 0, 0.5, 0.0)), lambda z: (z > 0).astype(z.dtype)),
+    "erf": (_erf_pair_jax, lambda k: _erf_pair_jax(k, k, k),
+            lambda z: (2 / jnp.sqrt(jnp.pi)) * jnp.exp(-(z**2))),
+    "linear": (_linear_pair_jax, lambda k: (k, jnp.ones_like(k)), jnp.ones_like),
+}
+def has_control_variate(name: str) -> bool:
+    return name in _PAIR_JAX
+
+
+def pair_matrices(name: str, k):
+    """(G(K), G'(K)), each (P, P): <s_a s_b> and <s'_a s'_b> for z ~ N(0, K), in JAX. The diagonal uses
+    the one-variable form, so derivatives stay finite there (ReLU's arccos is singular at rho = 1)."""
+    pair, diag, _ = _PAIR_JAX[name]
+    d = jnp.diag(k)
+    eye = jnp.eye(k.shape[-1], dtype=bool)
+    g, gd = pair(d[:, None], jnp.where(eye, 0.0, k), d[None, :])
+    dg, dgd = diag(k)
+    return jnp.where(eye, dg, g), jnp.where(eye, dgd, gd)
+
+
+def perturbed_ntk(x, name: str, sw: float, sb: float, d_k, d_s, d_w):
+    """The analytic NTK recursion (``analytic_ntk``'s, in JAX) with fluctuations added per layer l = 1..L:
+    d_k[l] to <s s>, d_s[l] to <s' s'> and d_w to the last layer's <s' s'>. At zero it is analytic_ntk."""
+    c_w, c_b = sw**2, sb**2
+    k = c_b + c_w * x @ x.T / x.shape[1]
+    theta = k
+    for l in range(len(d_k)):
+        g, gd = pair_matrices(name, k)
+        sdot = gd + d_s[l] + (d_w if l == len(d_k) - 1 else 0.0)
+        k = c_b + c_w * (g + d_k[l])
+        theta = k + c_w * sdot * theta
+    return theta
+
+
+@functools.lru_cache(maxsize=64)
+def fluctuation_response(name: str, sw: float, sb: float, depth: int, x_rows: tuple):
+    """J: d Theta / d (d_k, d_s, d_w) at zero, as arrays (L, P, P, P, P), (L, P, P, P, P), (P, P, P, P)."""
+    x = jnp.asarray(np.array(x_rows, dtype=np.float64))
+    p = len(x_rows)
+    zeros = (jnp.zeros((depth, p, p)), jnp.zeros((depth, p, p)), jnp.zeros((p, p)))
+    # jitted: op-by-op dispatch of the small recursion costs seconds
+    j_k, j_s, j_w = jax.jit(jax.jacfwd(lambda a, b, c: perturbed_ntk(x, name, sw, sb, a, b, c),
+                                       argnums=(0, 1, 2)))(*zeros)
+    # jacfwd puts the output's (p, q) first: (p, q, L, a, b) -> (L, p, q, a, b)
+    return np.moveaxis(np.asarray(j_k), 2, 0), np.moveaxis(np.asarray(j_s), 2, 0), np.asarray(j_w)
+
+
+def fluctuations_of(params, x, name: str, sw: float, sb: float):
+    """(D_K (L, P, P), D_S (L, P, P), D_W (P, P)) of one network, in float64: empirical sums minus their
+    conditional means given the layer below (each has mean 0 exactly)."""
+    s_of = activation(name).h
+    s_prime = _PAIR_JAX[name][2]
+    c_w, c_b = sw**2, sb**2
+    h = jnp.asarray(x, dtype=params[0][0].dtype)
+    d_k, d_s = [], []
+    for w, b in params[:-1]:
+        k_hat = c_b + c_w * jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64) / h.shape[-1]
+        z = (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
+        g, gd = pair_matrices(name, k_hat)
+        h, dz = s_of(z, 0.0), s_prime(z).astype(jnp.float64)
+        hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
+        d_k.append(hh / z.shape[-1] - g)
+        d_s.append(dz @ dz.T / z.shape[-1] - gd)
+    w_out = params[-1][0][0].astype(jnp.float64)
+    d_w = (dz * (w_out**2 - 1)) @ dz.T / dz.shape[-1]
+    return jnp.stack(d_k), jnp.stack(d_s), d_w
+
+
+def control_variate(params, x, name: str, sw: float, sb: float, response) -> jnp.ndarray:
+    """c = J . D (P, P) of one network: mean 0 exactly, correlated with Theta_hat's fluctuation."""
+    d_k, d_s, d_w = fluctuations_of(params, x, name, sw, sb)
+    j_k, j_s, j_w = response
+    return (jnp.einsum("lpqab,lab->pq", j_k, d_k) + jnp.einsum("lpqab,lab->pq", j_s, d_s)
+            + jnp.einsum("pqab,ab->pq", j_w, d_w))
+
+
 # ---------------------------------------------------------------- ensembles against the analytic NTK
 
 # A bias counts as resolved when its noise-corrected square exceeds this many errors: the same
@@ -179,8 +302,10 @@ NOISE_FACTOR = deviation.NOISE_FACTOR
 def ensemble_dataset(means_by_width: list, widths, x, theta: np.ndarray, n_networks, attrs: dict) -> xr.Dataset:
     """Block means of Theta_hat and Theta_hat^2 for each width, with the analytic Theta and inputs."""
     dims = ("width", "block", "a", "b")
+    optional = {f"{k}_block_mean": (dims, np.stack([m[k] for m in means_by_width]))
+                for k in ("theta_cv", "theta_cv2") if all(k in m for m in means_by_width)}
     return xr.Dataset(
-        {"theta_block_mean": (dims, np.stack([m["theta"] for m in means_by_width])),
+        {**optional, "theta_block_mean": (dims, np.stack([m["theta"] for m in means_by_width])),
          "theta2_block_mean": (dims, np.stack([m["theta2"] for m in means_by_width])),
          "theta_analytic": (("a", "b"), theta), "n_networks": (("width",), np.asarray(n_networks)),
          "x": (("a", "dim"), np.asarray(x, dtype=np.float64))},
@@ -218,25 +343,43 @@ def noise_corrected_norm2(block_means: np.ndarray, reference: np.ndarray, norm2:
                 relative_stderr=float(err) / (2 * root) if resolved else np.nan)
 
 
+def _bias_and_variance(m1, m2, n_networks: int, theta: np.ndarray, norm2: float, suffix: str = "") -> dict:
+    bias = noise_corrected_norm2(m1, theta, norm2)
+    correction = n_networks / (n_networks - 1)
+    relvar, relvar_err = estimators.jackknife(
+        lambda m, s: correction * np.sum(s - m**2, axis=(-2, -1)) / norm2, m1, m2)
+    return {f"bias2{suffix}": bias["norm2"], f"bias2{suffix}_stderr": bias["norm2_stderr"],
+            f"bias{suffix}_resolved": bias["resolved"], f"bias{suffix}": bias["relative"],
+            f"bias{suffix}_stderr": bias["relative_stderr"], f"relvar{suffix}": float(relvar),
+            f"relvar{suffix}_stderr": float(relvar_err)}
+
+
+# Columns of the control-variate estimator Theta_hat - c (NaN without one, and at L = 1, where
+# Theta_hat - c = Theta identically and only float32 rounding would be left to "resolve").
+CV_COLUMNS = ("bias2_cv", "bias2_cv_stderr", "bias_cv", "bias_cv_stderr", "relvar_cv", "relvar_cv_stderr")
+
+
 def fluctuation_rows(ds: xr.Dataset) -> pd.DataFrame:
     """Per width: the relative bias and the relative variance of Theta_hat, with jackknife errors.
 
     bias2 = (|E Theta_hat - Theta|_F^2 - sum of squared standard errors) / |Theta|_F^2 is unbiased
     for the squared relative bias (the subtraction removes the noise of the mean);
-    relvar = sum_ab Var(Theta_hat_ab) / |Theta|_F^2 (PDLT: ~ L/n).
+    relvar = sum_ab Var(Theta_hat_ab) / |Theta|_F^2 (PDLT: ~ L/n). The same of Theta_hat - c (same
+    mean, less noise) in the *_cv columns where the activation has a control variate and L >= 2.
     """
     theta = ds["theta_analytic"].values
     norm2 = np.sum(theta**2)
+    with_cv = "theta_cv_block_mean" in ds and int(ds.attrs["depth"]) >= 2
     rows = []
     for i, width in enumerate(ds["width"].values):
         m1, m2, n_networks = _width_slice(ds, i)
-        bias = noise_corrected_norm2(m1, theta, norm2)
-        correction = n_networks / (n_networks - 1)
-        relvar, relvar_err = estimators.jackknife(
-            lambda m, s: correction * np.sum(s - m**2, axis=(-2, -1)) / norm2, m1, m2)
-        rows.append(dict(width=int(width), n_networks=n_networks, bias2=bias["norm2"],
-                         bias2_stderr=bias["norm2_stderr"], bias_resolved=bias["resolved"], bias=bias["relative"],
-                         bias_stderr=bias["relative_stderr"], relvar=float(relvar), relvar_stderr=float(relvar_err)))
+        row = dict(width=int(width), n_networks=n_networks, **_bias_and_variance(m1, m2, n_networks, theta, norm2))
+        if with_cv:
+            row.update(_bias_and_variance(ds["theta_cv_block_mean"].values[i], ds["theta_cv2_block_mean"].values[i],
+                                          n_networks, theta, norm2, "_cv"))
+        else:
+            row.update({k: np.nan for k in CV_COLUMNS}, bias_cv_resolved=False)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -252,17 +395,20 @@ def kernel_table(datasets) -> pd.DataFrame:
 def fluctuation_table(datasets) -> pd.DataFrame:
     """``fluctuation_rows`` of every (activation, depth) ensemble dataset."""
     out = pd.concat([_labelled(ds, fluctuation_rows(ds)) for ds in datasets], ignore_index=True)
-    out.attrs["allow_nonfinite"] = ["bias", "bias_stderr"]  # NaN where the bias is not resolved
+    out.attrs["allow_nonfinite"] = ["bias", "bias_stderr", *CV_COLUMNS]  # NaN where not resolved (or no CV)
     return out
 
 
 def slope_rows(fluctuations: pd.DataFrame) -> pd.DataFrame:
-    """Log-log slopes: the resolved bias and the relative variance against width at each depth
-    (expected -1 and -1), and the relative variance against depth at each width (PDLT: +1)."""
+    """Log-log slopes: the resolved bias (plain and control-variate estimator) and the relative variance
+    against width at each depth (expected -1 and -1), and the relative variance against depth at each
+    width (PDLT: +1)."""
     rows = []
     for (act, depth), grp in fluctuations.groupby(["activation", "depth"], sort=True):
-        resolved = grp[grp["bias_resolved"]]
-        for quantity, sub, value, expected in (("bias", resolved, "bias", -1.0), ("relvar", grp, "relvar", -1.0)):
+        fits = [("bias", grp[grp["bias_resolved"]], "bias", -1.0), ("relvar", grp, "relvar", -1.0)]
+        if grp["relvar_cv"].notna().any():
+            fits.append(("bias_cv", grp[grp["bias_cv_resolved"]], "bias_cv", -1.0))
+        for quantity, sub, value, expected in fits:
             fit = deviation.loglog_slope(sub["width"], sub[value], sub[f"{value}_stderr"])
             rows.append(dict(activation=act, quantity=quantity, against="width", depth=depth, width=np.nan, **fit,
                              n_points=len(sub), points=" ".join(str(w) for w in sub["width"]),

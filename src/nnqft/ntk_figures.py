@@ -32,13 +32,17 @@ def fluctuations_figure(fluctuations: pd.DataFrame):
         for i, (depth, sub) in enumerate(grp.groupby("depth")):
             ok = sub[sub["bias_resolved"]]
             axes[0, col].errorbar(ok["width"], ok["bias"], ok["bias_stderr"], marker="o", color=f"C{i}",
-                                  capsize=2, label=f"L = {depth}")
+                                  capsize=2, mfc="none", ls=":", label=f"L = {depth}, plain")
+            ok = sub[sub["bias_cv_resolved"]]
+            if len(ok):
+                axes[0, col].errorbar(ok["width"], ok["bias_cv"], ok["bias_cv_stderr"], marker="s", color=f"C{i}",
+                                      capsize=2, label=f"L = {depth}, control variate")
             axes[1, col].errorbar(sub["width"], sub["relvar"], sub["relvar_stderr"], marker="o", color=f"C{i}",
                                   capsize=2, label=f"L = {depth}")
         widths = np.sort(grp["width"].unique())
-        top = grp[grp["bias_resolved"]]
+        top = pd.concat([grp.loc[grp["bias_resolved"], "bias"], grp.loc[grp["bias_cv_resolved"], "bias_cv"]])
         if len(top):
-            _guide(axes[0, col], widths, top["bias"].max(), -1.0, label="1/n")
+            _guide(axes[0, col], widths, top.max(), -1.0, label="1/n")
         _guide(axes[1, col], widths, grp[grp["width"] == widths[0]]["relvar"].min(), -1.0, label="1/n")
         axes[0, col].set_title(f"{act}: |E Theta_hat - Theta| / |Theta| (resolved)")
         axes[1, col].set_title(f"{act}: sum Var(Theta_hat) / |Theta|^2")

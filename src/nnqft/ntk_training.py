@@ -44,13 +44,26 @@ def learning_rate(theta_train: np.ndarray, fraction: float) -> float:
     return fraction * 2 / np.linalg.eigvalsh(theta_train).max()
 
 
+@functools.partial(jax.jit, static_argnums=(1, 3))  # op-by-op dispatch of eigh and its derivative costs seconds
+def _response(theta, n_train: int, eta: float, steps):
+    """A_t of ``response`` in JAX (differentiable in theta)."""
+    lam, u = jnp.linalg.eigh(theta[:n_train, :n_train])
+    cross = theta[n_train:, :n_train] @ u
+    return jnp.stack([(cross * ((1 - (1 - eta * lam) ** t) / lam)) @ u.T for t in steps])
+
+
 def response(theta: np.ndarray, n_train: int, eta: float, steps) -> np.ndarray:
     """A_t for each t in ``steps``, shape (T, P - n_train, n_train), on the rows after the training set."""
-    lam, u = np.linalg.eigh(theta[:n_train, :n_train])
+    lam = np.linalg.eigvalsh(theta[:n_train, :n_train])
     if lam.min() <= 0:
         raise ValueError(f"Theta(X, X) is singular (smallest eigenvalue {lam.min():.3g}): repeated training inputs?")
-    cross = theta[n_train:, :n_train] @ u
-    return np.stack([(cross * ((1 - (1 - eta * lam) ** t) / lam)) @ u.T for t in steps])
+    return np.asarray(_response(jnp.asarray(theta, dtype=jnp.float64), n_train, eta, tuple(steps)))
+
+
+def response_derivative(theta: np.ndarray, n_train: int, eta: float, steps) -> np.ndarray:
+    """dA_t / dTheta at the analytic Theta, shape (T, Q, n_train, P, P)."""
+    return np.asarray(jax.jacfwd(lambda th: _response(th, n_train, eta, tuple(steps)))(
+        jnp.asarray(theta, dtype=jnp.float64)))
 
 
 def prediction(theta: np.ndarray, kernel: np.ndarray, y: np.ndarray, eta: float, steps):
@@ -66,17 +79,30 @@ def prediction(theta: np.ndarray, kernel: np.ndarray, y: np.ndarray, eta: float,
 
 @functools.lru_cache(maxsize=32)
 def training_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple, y: tuple, eta: float,
-                        steps: tuple, response_rows: tuple, dtype: str):
+                        steps: tuple, theta_rows: tuple, dtype: str):
     """(key, batch) -> per-network statistics at each recorded step t (T of them), on the test inputs
     (Q) and on train + test (P): f_t (T, Q), f_t^2, the deviation f_t - f_0 - A_t (Y - f_0(X)),
-    Theta_hat_t - Theta_hat_0 (T, P, P) and |Theta_hat_t - Theta_hat_0|_F / |Theta_hat_0|_F (T,).
+    Theta_hat_t - Theta_hat_0 (T, P, P) and |Theta_hat_t - Theta_hat_0|_F / |Theta_hat_0|_F (T,); for
+    activations with an NTK control variate also "deviation_cv", the deviation minus
+    (dA_t/dTheta . c) (Y - f_0(X)) with c the control variate of Theta_hat_0 (``ntk.control_variate``).
 
-    ``x_rows`` are the training inputs followed by the test inputs; the first len(y) are trained on.
+    That term has mean 0 exactly: E[c] = 0, and c is even under the sign flip of the output layer
+    (w, b) -> (-w, -b) while f_0 is odd. It is the initial kernel's fluctuation acting through the
+    linearised dynamics, the O(n^-1/2) part of each network's deviation; what remains is O(1/n).
+
+    ``x_rows`` are the training inputs followed by the test inputs; the first len(y) are trained on;
+    ``theta_rows`` is the analytic NTK on them.
     """
     ntk.check_activation(name)
     m = len(y)
     x_all = np.array(x_rows, dtype=np.float64)
-    a = jnp.asarray(np.array(response_rows))  # (T, Q, m)
+    theta = np.array(theta_rows)
+    a = jnp.asarray(response(theta, m, eta, steps))  # (T, Q, m)
+    depth = len(sizes) - 2
+    cv = ntk.has_control_variate(name)
+    if cv:
+        kernel_response = ntk.fluctuation_response(name, sw, sb, depth, x_rows)
+        da = jnp.asarray(response_derivative(theta, m, eta, steps))  # (T, Q, m, P, P)
     segments = np.diff((0,) + steps)
     optimiser = optax.sgd(eta)
 
@@ -102,7 +128,11 @@ def training_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: t
         linear = f0[m:] + jnp.einsum("tqm,m->tq", a, jnp.asarray(y) - f0[:m])
         dtheta = jnp.stack(theta_rec) - theta0
         change = jnp.sqrt(jnp.sum(dtheta**2, axis=(-2, -1)) / jnp.sum(theta0**2))
-        return {"f": f, "f2": f**2, "deviation": f - linear, "dtheta": dtheta, "change": change}
+        out = {"f": f, "f2": f**2, "deviation": f - linear, "dtheta": dtheta, "change": change}
+        if cv:
+            c = ntk.control_variate(params, x_all, name, sw, sb, kernel_response)
+            out["deviation_cv"] = out["deviation"] - jnp.einsum("tqmab,ab,m->tq", da, c, jnp.asarray(y) - f0[:m])
+        return out
 
     def per_network(key, batch):
         return jax.vmap(one)(ntk.sample_params(sizes, batch, key=key, dtype=jnp.dtype(dtype)))
@@ -116,11 +146,10 @@ def run(name: str, sw: float, sb: float, depth: int, width: int, x_train, y_trai
     x_all = np.concatenate([np.asarray(x_train, dtype=np.float64), np.asarray(x_test, dtype=np.float64)])
     steps = tuple(int(t) for t in steps)
     theta = ntk.analytic_ntk(x_all, name, sw, sb, depth)[-1]
-    a = response(theta, len(x_train), eta, steps)
     sizes = ntk.layer_sizes(x_all.shape[1], width, depth)
     stats = training_statistics(name, float(sw), float(sb), sizes, tuple(map(tuple, x_all.tolist())),
                                 tuple(float(v) for v in y_train), float(eta), steps,
-                                tuple(map(lambda r: tuple(map(tuple, r)), a.tolist())), sampling.dtype)
+                                tuple(map(tuple, theta.tolist())), sampling.dtype)
     # parameters, optimiser state and gradients, activations of every recorded step
     elements = 4 * ntk.n_parameters(sizes) + 4 * len(x_all) * sum(sizes) * (len(steps) + 1)
     return sampling.run(stats, ensemble, width, elements)
@@ -134,8 +163,11 @@ def training_dataset(means_by_width: list, widths, n_networks, steps, mean, var,
     def stack(key):
         return np.stack([m[key] for m in means_by_width])
 
+    optional = {}
+    if all("deviation_cv" in m for m in means_by_width):
+        optional["deviation_cv_block_mean"] = (("width", "block", "step", "test"), stack("deviation_cv"))
     return xr.Dataset(
-        {"f_block_mean": (("width", "block", "step", "test"), stack("f")),
+        {**optional, "f_block_mean": (("width", "block", "step", "test"), stack("f")),
          "f2_block_mean": (("width", "block", "step", "test"), stack("f2")),
          "deviation_block_mean": (("width", "block", "step", "test"), stack("deviation")),
          "dtheta_block_mean": (("width", "block", "step", "a", "b"), stack("dtheta")),
@@ -147,8 +179,10 @@ def training_dataset(means_by_width: list, widths, n_networks, steps, mean, var,
 
 def training_rows(ds: xr.Dataset) -> pd.DataFrame:
     """Per (width, step): the ensemble mean's deviation from kernel regression (relative, noise
-    corrected, and the largest |z| over the test inputs), the ensemble variance against the NTK-GP
-    variance, the per-network relative NTK change and the ensemble-mean kernel's relative change."""
+    corrected, from the control-variate deviation where there is one; and the largest |z| over the
+    test inputs of the plain deviation), the ensemble variance against the NTK-GP variance, the
+    per-network relative NTK change and the ensemble-mean kernel's relative change."""
+    cv = "deviation_cv_block_mean" in ds
     mean_pred, var_pred = ds["mean_prediction"].values, ds["var_prediction"].values
     theta_norm2 = np.sum(ds["theta_analytic"].values ** 2)
     rows = []
@@ -157,7 +191,8 @@ def training_rows(ds: xr.Dataset) -> pd.DataFrame:
         correction = n_networks / (n_networks - 1)
         for j, step in enumerate(ds["step"].values):
             dev = ds["deviation_block_mean"].values[i, :, j]
-            mean_dev = ntk.noise_corrected_norm2(dev, np.zeros_like(mean_pred[j]), np.sum(mean_pred[j] ** 2))
+            best = ds["deviation_cv_block_mean"].values[i, :, j] if cv else dev
+            mean_dev = ntk.noise_corrected_norm2(best, np.zeros_like(mean_pred[j]), np.sum(mean_pred[j] ** 2))
             d_mean, d_err = estimators.mean_and_stderr(dev)
             var, var_err = estimators.jackknife(
                 lambda m, s: correction * np.sum(s - m**2, axis=-1) / np.sum(var_pred[j]),
@@ -166,7 +201,7 @@ def training_rows(ds: xr.Dataset) -> pd.DataFrame:
             dtheta = ds["dtheta_block_mean"].values[i, :, j]
             kernel = ntk.noise_corrected_norm2(dtheta, np.zeros_like(dtheta[0]), theta_norm2)
             rows.append(dict(activation=ds.attrs["activation"], depth=int(ds.attrs["depth"]), width=int(width),
-                             step=int(step), n_networks=n_networks,
+                             step=int(step), n_networks=n_networks, control_variate=cv,
                              **{f"mean_{k}": v for k, v in mean_dev.items()},
                              mean_max_abs_z=float(np.max(np.abs(d_mean / d_err))),
                              var_ratio=float(var), var_ratio_stderr=float(var_err),
