@@ -221,6 +221,8 @@ _PAIR_JAX = {
             lambda z: (2 / jnp.sqrt(jnp.pi)) * jnp.exp(-(z**2))),
     "linear": (_linear_pair_jax, lambda k: (k, jnp.ones_like(k)), jnp.ones_like),
 }
+
+
 def has_control_variate(name: str) -> bool:
     return name in _PAIR_JAX
 
