@@ -9,7 +9,8 @@ Design
 * A block is generated in vectorised **batches** whose size is set by a memory budget
   (``batch_elements``), never by the ensemble size; batch j of a block uses ``fold_in(block_key, j)``,
   so the batch size fixes the random stream (``footprint`` must not change).
-  The last batch is padded and masked, so each width compiles once.
+  The last batch is padded and masked, so each width compiles its forward pass once; the
+  statistics do not depend on the width and compile once for a whole sweep (``_statistics``).
 * Each batch is first run forward (``forward``: parameters, hidden layer, outputs; sampled in
   float32 by default), then its statistics are accumulated in float64 as matrix products of
   monomials (``nnqft.moment_sums``), never network by network.
@@ -96,52 +97,73 @@ def statistics_plans(n_points: int, orders: tuple, with_mean: bool):
     return plain, wick
 
 
-def accumulate(spec: NetworkSpec, width: int, f, h, mask, orders: tuple, exact_kernel: bool) -> dict:
+def rao_blackwell_variables(spec: NetworkSpec, width: int, h, exact_kernel: bool):
+    """Per-network variables of the Wick sums: Kh_ab (a <= b, ``moment_sums.kernel_variables``), then,
+    with output means, the hidden-unit sums sum_i h_i(x_a). (batch, V) float64 from ``h`` (batch, N, P)."""
+    rows, cols = moment_sums.kernel_variables(h.shape[-1]).T
+    v = empirical_kernel(spec, width, h, exact_kernel)[:, rows, cols]
+    if np.any(spec.output_means):  # the conditional mean of output o is mu_o sum_i h_i(x)
+        v = jnp.concatenate([v, h.sum(axis=1, dtype=jnp.float64)], axis=-1)
+    return v
+
+
+def accumulate(f, v, mask, orders: tuple, means: tuple, scale_moments: tuple) -> dict:
     """Masked float64 sums over a batch of plain and Rao-Blackwell moments: {n: (plain, rb)}, (d_out, T_n) each.
 
-    ``f`` (batch, d_out, P) outputs, ``h`` (batch, N, P) hidden layer, ``mask`` (batch,) 1 for valid networks.
+    ``f`` (batch, d_out, P) outputs, ``v`` (batch, V) ``rao_blackwell_variables``, ``mask`` (batch,) 1 for
+    valid networks; ``means`` the output means mu_o (all 0: no mean), ``scale_moments`` E[s^n] per order.
+    Nothing here depends on the width, so one compiled statistics serves every width of a sweep.
     """
     n_points = f.shape[-1]
-    means = spec.output_means
-    with_mean = bool(np.any(means))
+    with_mean = any(means)
+    mu = np.asarray(means, dtype=np.float64)
     plain_plan, wick_plan = statistics_plans(n_points, orders, with_mean)
     plain = moment_sums.sums(plain_plan, jnp.swapaxes(f, 0, 1), mask)  # output rows as the leading axis
-    rows, cols = moment_sums.kernel_variables(n_points).T
-    v = empirical_kernel(spec, width, h, exact_kernel)[:, rows, cols]
-    if with_mean:  # the conditional mean of output o is mu_o sum_i h_i(x)
-        v = jnp.concatenate([v, h.sum(axis=1, dtype=jnp.float64)], axis=-1)
     wick = moment_sums.sums(wick_plan, v, mask)
     out = {}
-    for n in orders:
+    for n, scale in zip(orders, scale_moments):
         rb = jnp.zeros_like(plain[n])
         for k in _pairs(n, with_mean):
             # the n - 2k unpaired slots each carry the output's mean mu_o
-            rb = rb + (means[:, None] ** (n - 2 * k) if with_mean else 1.0) * wick[(n, k)]
+            rb = rb + (mu[:, None] ** (n - 2 * k) if with_mean else 1.0) * wick[(n, k)]
         # A shared output scale s is independent of the hidden layer: E[prod f | h] carries E[s^n].
-        out[n] = (plain[n], spec.scale_moment(n) * rb)
+        out[n] = (plain[n], scale * rb)
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _statistics(orders: tuple, means: tuple, scale_moments: tuple):
+    """Jitted ``(f, v, n_valid) -> accumulate(...)``, shared by every width, input set and activation with
+    the same orders, output means and scale moments: it compiles once per array shape (in-process), and
+    JAX's persistent cache shares that compilation between jobs (the statistics were most of each
+    width's compile time)."""
+
+    @jax.jit
+    def statistics(f, v, n_valid):
+        mask = (jnp.arange(f.shape[0]) < n_valid).astype(jnp.float64)
+        return accumulate(f, v, mask, orders, means, scale_moments)
+
+    return statistics
 
 
 @functools.lru_cache(maxsize=64)
 def _batch_sums(spec: NetworkSpec, x_rows: tuple, width: int, orders: tuple, dtype: str, exact_kernel: bool):
     """(key, n_valid, batch) -> {n: (plain, rb)} float64 sums over the batch's first n_valid networks.
 
-    The forward pass and the statistics are two jitted calls: compiled together, XLA recomputes
-    the cheap elementwise part of the forward pass (normals, erf) inside the statistics' gathers,
-    in code whose float32 rounding differs in the last bit from the forward pass on its own, so the
-    moments would depend on how the statistics are computed. Cached on its (hashable) arguments,
-    so each width compiles once per process.
+    The forward pass, the kernel variables and the statistics are separate jitted calls: compiled
+    together, XLA recomputes the cheap elementwise part of the forward pass (normals, erf) inside
+    the consumers, in code whose float32 rounding differs in the last bit from the forward pass on
+    its own, so the moments would depend on how the statistics are computed. Cached on its
+    (hashable) arguments, so each width compiles its forward pass once per process.
     """
     x = np.array(x_rows, dtype=np.float64)
     run_forward = jax.jit(lambda key, batch: forward(spec, width, x, key, batch, jnp.dtype(dtype)), static_argnums=1)
-
-    @jax.jit
-    def statistics(f, h, n_valid):
-        mask = (jnp.arange(f.shape[0]) < n_valid).astype(jnp.float64)
-        return accumulate(spec, width, f, h, mask, orders, exact_kernel)
+    variables = jax.jit(lambda h: rao_blackwell_variables(spec, width, h, exact_kernel))
+    statistics = _statistics(orders, tuple(spec.output_means.tolist()), tuple(spec.scale_moment(n) for n in orders))
 
     def sums(key, n_valid, batch):
-        return statistics(*run_forward(key, batch), n_valid)
+        f, h = run_forward(key, batch)
+        return statistics(f, variables(h), n_valid)
 
     return sums
 
