@@ -21,7 +21,6 @@ import functools
 import time
 from typing import Callable, NamedTuple
 
-import blackjax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -66,6 +65,8 @@ class Chains(NamedTuple):
 
 def _chains(init, keys, data, *, logdensity, measure, settings):
     """All chains: adaptive warmup, then kept transitions; see ``run``."""
+    import blackjax  # here, not at the top: importing blackjax starts JAX's backend (runlog.limit_jax_cpu_threads)
+
     da_init, da_update, da_final = blackjax.adaptation.step_size.dual_averaging_adaptation(settings.target_acceptance)
 
     def density(z):
@@ -161,6 +162,8 @@ class Diagnostics(NamedTuple):
 
 def diagnostics(samples: np.ndarray) -> Diagnostics:
     """``samples`` (C, S, K): K scalar observables per state."""
+    import blackjax  # see _chains
+
     c, s, _ = samples.shape
     x = jnp.asarray(samples)
     ess = np.asarray(blackjax.diagnostics.effective_sample_size(x, chain_axis=0, sample_axis=1))
