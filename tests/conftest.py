@@ -20,6 +20,13 @@ import pytest
 # each of the workflow's jobs; set before any test module imports numpy.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import jax  # noqa: E402  (after the environment above)
+
+from nnqft import runlog  # noqa: E402
+
+# JAX's CPU pool likewise: one thread, as each workflow job has (see nnqft.runlog).
+runlog.limit_jax_cpu_threads(1)
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "all", "--configfile", "config/ci.yaml"]
 _CI_RUN: dict = {}
