@@ -285,3 +285,13 @@ def test_backward_control_variate_leaves_order_one_over_n_squared():
     (narrow, _), (wide, forward_only) = variances(8), variances(32)
     assert narrow / wide > 8
     assert wide < 0.2 * forward_only
+
+
+def test_span_basis_is_the_projector_of_dependent_rows():
+    """A zero row (all units dead) and a repeated row: the basis spans h's rows, orthonormally, and its
+    projector equals numpy's pinv(h) h."""
+    h = np.random.default_rng(2).normal(size=(5, 6))
+    h[1], h[3] = 0.0, 2 * h[0]
+    q = np.asarray(ntk.span_basis(jnp.asarray(h)))
+    assert np.sum(np.any(q != 0, axis=1)) == 3
+    np.testing.assert_allclose(q.T @ q, np.linalg.pinv(h) @ h, atol=1e-12)

@@ -305,9 +305,25 @@ def fluctuations_of(params, x, name: str, sw: float, sb: float):
     return jnp.stack(d_k), jnp.stack(d_s), d_w
 
 
-# Relative cut-off on the eigenvalues of h(l) h(l)^T: exactly dependent inputs (ReLU's dead units, P > n)
-# leave rounding-size eigenvalues, which must not count as directions of the span.
+# Relative cut-off on a Gram-Schmidt residual's squared norm: exactly dependent inputs (ReLU's dead units,
+# P > n) leave rounding-size residuals, which must not count as directions of the span.
 _SPAN_RTOL = 1e-10
+
+
+def span_basis(h) -> jnp.ndarray:
+    """Orthonormal rows spanning the rows of h (P, n), zero rows for dependent ones: Gram-Schmidt, twice
+    per row for float64 accuracy, in plain array operations (a batched LAPACK call in this vmapped graph
+    left XLA's CPU thread pool waiting forever on large batches)."""
+    basis = []
+    for row in h:
+        v = row
+        for _ in range(2):
+            for q in basis:
+                v = v - (q @ v) * q
+        norm2 = v @ v
+        keep = norm2 > _SPAN_RTOL * (row @ row)
+        basis.append(jnp.where(keep, v / jnp.sqrt(jnp.where(keep, norm2, 1.0)), 0.0))
+    return jnp.stack(basis)
 
 
 def backward_fluctuations(params, x, name: str, sw: float, sb: float) -> jnp.ndarray:
@@ -327,9 +343,9 @@ def backward_fluctuations(params, x, name: str, sw: float, sb: float) -> jnp.nda
         h, d_up = inputs[l].astype(jnp.float64), deltas[l].astype(jnp.float64)
         n = h.shape[-1]
         g = (sw / np.sqrt(n)) * d_up @ params[l][0].astype(jnp.float64)
-        gram_inv = jnp.linalg.pinv(h @ h.T, rtol=_SPAN_RTOL, hermitian=True)
-        u = (g @ h.T) @ gram_inv @ h
-        perp = 1.0 - jnp.einsum("cj,cd,dj->j", h, gram_inv, h)  # diag(Pi_perp), without the (n, n) matrix
+        q = span_basis(h)
+        u = (g @ q.T) @ q
+        perp = 1.0 - jnp.sum(q**2, axis=0)  # diag(Pi_perp), without the (n, n) matrix
         full, par = sp * g, sp * u
         out.append(full @ full.T - par @ par.T - (sw**2 / n) * (d_up @ d_up.T) * ((sp * perp) @ sp.T))
     return jnp.stack(out)
