@@ -99,6 +99,11 @@ def check_activation(name: str) -> None:
                          f"the NTK stage needs h(z) alone")
 
 
+def preactivation(h, w, b, sw: float, sb: float):
+    """z = (sw / sqrt(n_in)) h W^T + sb b of one layer, for layer inputs h (P, n_in)."""
+    return (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
+
+
 def forward(params, x, name: str, sw: float, sb: float, shifts=None):
     """f(x) of one network (P,) and the layer inputs h(0) = x, ..., h(L); ``shifts`` (one (P, n_l)
     array per layer, or None) are added to the pre-activations, so that df/dshift = delta."""
@@ -106,15 +111,15 @@ def forward(params, x, name: str, sw: float, sb: float, shifts=None):
     h, inputs = x, []
     for l, (w, b) in enumerate(params):
         inputs.append(h)
-        z = (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
+        z = preactivation(h, w, b, sw, sb)
         if shifts is not None:
             z = z + shifts[l]
         h = h_of(z, 0.0) if l < len(params) - 1 else z
     return h[:, 0], inputs
 
 
-def empirical_ntk(params, x, name: str, sw: float, sb: float):
-    """Theta_hat (P, P) of one network, in float64, from its per-layer Jacobians delta(l)."""
+def network_pass(params, x, name: str, sw: float, sb: float):
+    """(layer inputs h(0) = x, ..., h(L), Jacobians delta(1), ..., delta(L+1)) of one network, each (P, n)."""
     x = jnp.asarray(x, dtype=params[0][0].dtype)
     shifts = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in params]
     # each f(x_a) depends on row a of every shift only, so the gradient of the sum is delta(l)(x_a)
@@ -123,6 +128,12 @@ def empirical_ntk(params, x, name: str, sw: float, sb: float):
         return f.sum(), inputs
 
     deltas, inputs = jax.grad(total, has_aux=True)(shifts)
+    return inputs, deltas
+
+
+def empirical_ntk(params, x, name: str, sw: float, sb: float):
+    """Theta_hat (P, P) of one network, in float64, from its per-layer Jacobians delta(l)."""
+    inputs, deltas = network_pass(params, x, name, sw, sb)
     theta = 0.0
     for h, d in zip(inputs, deltas):
         hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
@@ -187,10 +198,14 @@ def ntk_block_means(name: str, sw: float, sb: float, x, depth: int, width: int, 
 #   D_K(l) = (1/n) sum_i s(z(l)_i) s(z(l)_i)' - G(K_hat(l)),   D_S(l) = (1/n) sum_i s'(z(l)_i) s'(z(l)_i)' - G'(K_hat(l)),
 #   D_W    = (1/n) sum_i (w_i^2 - 1) s'(z(L)_i) s'(z(L)_i)'     (w: output weights, independent of layers <= L)
 #
-# has conditional mean 0, hence mean 0 exactly at every width. c = sum J . D with J the linear response
-# of the analytic NTK to these per-layer fluctuations then has E[c] = 0 for any fixed J, and
-# Theta_hat - c has the mean of Theta_hat but not its O(1/sqrt(n)) forward-pass fluctuations (the
-# backward pass's below layer L remain). At L = 1 Theta_hat is linear in the D's: Theta_hat - c = Theta.
+# has conditional mean 0, hence mean 0 exactly at every width. So has each layer's backward fluctuation
+# (``backward_fluctuations``): delta(l) = s'(z(l)) * (sw/sqrt(n)) W(l+1)^T delta(l+1), and the part of
+# W(l+1)'s rows orthogonal to the span of h(l)'s P vectors is independent of everything else (z(l+1) sees
+# only the parallel part), so delta(l).delta(l)' minus its average over that part, E(l), has mean 0.
+# c = sum J . D + sum_l Theta(l) * E(l), with J the linear response of the analytic NTK to the forward
+# fluctuations and Theta(l) (layer l's analytic NTK) its response to delta(l).delta(l)', has E[c] = 0
+# for any fixed coefficients, and Theta_hat - c has the mean of Theta_hat without its O(1/sqrt(n))
+# fluctuations: its variance is O(1/n^2). At L = 1 Theta_hat is linear in the D's: Theta_hat - c = Theta.
 
 
 def _relu_pair_jax(kaa, kab, kbb):
@@ -254,7 +269,10 @@ def perturbed_ntk(x, name: str, sw: float, sb: float, d_k, d_s, d_w):
 
 @functools.lru_cache(maxsize=64)
 def fluctuation_response(name: str, sw: float, sb: float, depth: int, x_rows: tuple):
-    """J: d Theta / d (d_k, d_s, d_w) at zero, as arrays (L, P, P, P, P), (L, P, P, P, P), (P, P, P, P)."""
+    """J: d Theta / d (d_k, d_s, d_w) at zero, as arrays (L, P, P, P, P), (L, P, P, P, P), (P, P, P, P), and
+    the response to each hidden layer's delta(l).delta(l)' below the last, the layer NTKs Theta(1..L-1)
+    (L-1, P, P): Theta = sum_l K(l) * delta(l).delta(l)' at infinite width, and delta(m).delta(m)' for
+    m < l carries delta(l).delta(l)' times C_W <s' s'> of layers m..l-1, which sums to Theta(l)."""
     x = jnp.asarray(np.array(x_rows, dtype=np.float64))
     p = len(x_rows)
     zeros = (jnp.zeros((depth, p, p)), jnp.zeros((depth, p, p)), jnp.zeros((p, p)))
@@ -262,7 +280,8 @@ def fluctuation_response(name: str, sw: float, sb: float, depth: int, x_rows: tu
     j_k, j_s, j_w = jax.jit(jax.jacfwd(lambda a, b, c: perturbed_ntk(x, name, sw, sb, a, b, c),
                                        argnums=(0, 1, 2)))(*zeros)
     # jacfwd puts the output's (p, q) first: (p, q, L, a, b) -> (L, p, q, a, b)
-    return np.moveaxis(np.asarray(j_k), 2, 0), np.moveaxis(np.asarray(j_s), 2, 0), np.asarray(j_w)
+    theta_below = analytic_ntk(np.array(x_rows, dtype=np.float64), name, sw, sb, depth)[: depth - 1]
+    return np.moveaxis(np.asarray(j_k), 2, 0), np.moveaxis(np.asarray(j_s), 2, 0), np.asarray(j_w), theta_below
 
 
 def fluctuations_of(params, x, name: str, sw: float, sb: float):
@@ -275,7 +294,7 @@ def fluctuations_of(params, x, name: str, sw: float, sb: float):
     d_k, d_s = [], []
     for w, b in params[:-1]:
         k_hat = c_b + c_w * jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64) / h.shape[-1]
-        z = (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
+        z = preactivation(h, w, b, sw, sb)
         g, gd = pair_matrices(name, k_hat)
         h, dz = s_of(z, 0.0), s_prime(z).astype(jnp.float64)
         hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
@@ -286,12 +305,62 @@ def fluctuations_of(params, x, name: str, sw: float, sb: float):
     return jnp.stack(d_k), jnp.stack(d_s), d_w
 
 
+# Relative cut-off on a Gram-Schmidt residual's squared norm: exactly dependent inputs (ReLU's dead units,
+# P > n) leave rounding-size residuals, which must not count as directions of the span.
+_SPAN_RTOL = 1e-10
+
+
+def span_basis(h) -> jnp.ndarray:
+    """Orthonormal rows spanning the rows of h (P, n), zero rows for dependent ones: Gram-Schmidt, twice
+    per row for float64 accuracy, in plain array operations (a batched LAPACK call in this vmapped graph
+    left XLA's CPU thread pool waiting forever on large batches)."""
+    basis = []
+    for row in h:
+        v = row
+        for _ in range(2):
+            for q in basis:
+                v = v - (q @ v) * q
+        norm2 = v @ v
+        keep = norm2 > _SPAN_RTOL * (row @ row)
+        basis.append(jnp.where(keep, v / jnp.sqrt(jnp.where(keep, norm2, 1.0)), 0.0))
+    return jnp.stack(basis)
+
+
+def backward_fluctuations(params, x, name: str, sw: float, sb: float) -> jnp.ndarray:
+    """E(l), l = 1..L-1, (L-1, P, P) in float64, of one network: delta(l).delta(l)' minus its mean over the
+    part of W(l+1) orthogonal to h(l) (mean 0 exactly, see above).
+
+    With g = (sw/sqrt(n)) delta(l+1) W(l+1) (P, n) and u its projection onto the span of h(l)'s rows,
+    the orthogonal part of g is Gaussian given the rest, with covariance (C_W/n) delta(l+1).delta(l+1)'
+    times the projector Pi_perp, so that mean is (s' u).(s' u)' + (C_W/n) delta(l+1).delta(l+1)'
+    * (s' diag(Pi_perp) s'^T)."""
+    inputs, deltas = network_pass(params, x, name, sw, sb)
+    s_prime = _PAIR_JAX[name][2]
+    out = []
+    for l in range(1, len(params) - 1):
+        w_in, b_in = params[l - 1]
+        sp = s_prime(preactivation(inputs[l - 1], w_in, b_in, sw, sb)).astype(jnp.float64)
+        h, d_up = inputs[l].astype(jnp.float64), deltas[l].astype(jnp.float64)
+        n = h.shape[-1]
+        g = (sw / np.sqrt(n)) * d_up @ params[l][0].astype(jnp.float64)
+        q = span_basis(h)
+        u = (g @ q.T) @ q
+        perp = 1.0 - jnp.sum(q**2, axis=0)  # diag(Pi_perp), without the (n, n) matrix
+        full, par = sp * g, sp * u
+        out.append(full @ full.T - par @ par.T - (sw**2 / n) * (d_up @ d_up.T) * ((sp * perp) @ sp.T))
+    return jnp.stack(out)
+
+
 def control_variate(params, x, name: str, sw: float, sb: float, response) -> jnp.ndarray:
-    """c = J . D (P, P) of one network: mean 0 exactly, correlated with Theta_hat's fluctuation."""
+    """c = J . D + sum_l Theta(l) * E(l) (P, P) of one network: mean 0 exactly, and Theta_hat - c has
+    O(1/n^2) variance."""
     d_k, d_s, d_w = fluctuations_of(params, x, name, sw, sb)
-    j_k, j_s, j_w = response
-    return (jnp.einsum("lpqab,lab->pq", j_k, d_k) + jnp.einsum("lpqab,lab->pq", j_s, d_s)
-            + jnp.einsum("pqab,ab->pq", j_w, d_w))
+    j_k, j_s, j_w, theta_below = response
+    c = (jnp.einsum("lpqab,lab->pq", j_k, d_k) + jnp.einsum("lpqab,lab->pq", j_s, d_s)
+         + jnp.einsum("pqab,ab->pq", j_w, d_w))
+    if len(theta_below):  # L >= 2; at L = 1 there is no layer between two weight matrices
+        c = c + jnp.einsum("lpq,lpq->pq", theta_below, backward_fluctuations(params, x, name, sw, sb))
+    return c
 
 
 # ---------------------------------------------------------------- ensembles against the analytic NTK
