@@ -168,7 +168,7 @@ def test_control_variate_is_exact_at_one_layer():
     response = ntk.fluctuation_response(name, sw, sb, 1, tuple(map(tuple, X.tolist())))
     params = _float64_networks(sizes, 6, 2)
     got = jax.jit(jax.vmap(lambda p: ntk.empirical_ntk(p, X, name, sw, sb)
-                           - ntk.control_variate(p, X, name, sw, sb, response)))(params)
+                           - ntk.control_variate(ntk.network_pass(p, X, name, sw, sb), name, sw, sb, response)))(params)
     want = _reference_ntk(REFERENCE[name], X, sw, sb, 1)
     np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-11, atol=1e-12)
 
@@ -184,10 +184,10 @@ def test_control_variate_has_mean_zero_and_removes_most_of_the_noise():
     @jax.jit
     def stats(params):
         def one(p):
-            d_k, d_s, d_w = ntk.fluctuations_of(p, X, "relu", sw, sb)
-            theta = ntk.empirical_ntk(p, X, "relu", sw, sb)
-            return jnp.concatenate([d_k.ravel(), d_s.ravel(), d_w.ravel()]), theta, ntk.control_variate(
-                p, X, "relu", sw, sb, response)
+            net = ntk.network_pass(p, X, "relu", sw, sb)
+            d_k, d_s, d_w = ntk.fluctuations_of(net, "relu", sw, sb)
+            return (jnp.concatenate([d_k.ravel(), d_s.ravel(), d_w.ravel()]), ntk.kernel_of(net, sw, sb),
+                    ntk.control_variate(net, "relu", sw, sb, response))
         return jax.vmap(one)(params)
 
     d, theta, c = map(np.asarray, stats(_float64_networks(sizes, n, 11)))
@@ -249,7 +249,7 @@ def test_backward_fluctuation_has_conditional_mean_zero():
     to the library's delta(l).delta(l)' - E(l), for both hidden layers below the last of an L = 3 erf net."""
     sw, sb, width, draws = 1.2, 0.5, 7, 20000
     params = _numpy_networks(ntk.layer_sizes(2, width, 3), None, 5)
-    e = np.asarray(jax.jit(lambda p: ntk.backward_fluctuations(p, X, "erf", sw, sb))(params))
+    e = np.asarray(jax.jit(lambda p: ntk.backward_fluctuations(ntk.network_pass(p, X, "erf", sw, sb), "erf", sw))(params))
     assert e.shape == (2, len(X), len(X))
     zs, hs, deltas = _numpy_network(params, X, sw, sb)
     rng = np.random.default_rng(0)
@@ -276,8 +276,9 @@ def test_backward_control_variate_leaves_order_one_over_n_squared():
     @jax.jit
     @jax.vmap
     def residuals(p):
-        theta = ntk.empirical_ntk(p, X, "erf", 1.0, 1.0) - ntk.control_variate(p, X, "erf", 1.0, 1.0, forward_only)
-        return theta - theta_below[0] * ntk.backward_fluctuations(p, X, "erf", 1.0, 1.0)[0], theta
+        net = ntk.network_pass(p, X, "erf", 1.0, 1.0)
+        theta = ntk.kernel_of(net, 1.0, 1.0) - ntk.control_variate(net, "erf", 1.0, 1.0, forward_only)
+        return theta - theta_below[0] * ntk.backward_fluctuations(net, "erf", 1.0)[0], theta
 
     def variances(width):
         return [np.asarray(r).var(0).sum() for r in residuals(_numpy_networks(ntk.layer_sizes(2, width, 2), 400, 1))]

@@ -28,6 +28,7 @@ Gauss-Hermite quadrature of s' s' otherwise.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -104,42 +105,65 @@ def preactivation(h, w, b, sw: float, sb: float):
     return (sw / np.sqrt(h.shape[-1])) * h @ w.T + sb * b
 
 
-def forward(params, x, name: str, sw: float, sb: float, shifts=None):
-    """f(x) of one network (P,) and the layer inputs h(0) = x, ..., h(L); ``shifts`` (one (P, n_l)
-    array per layer, or None) are added to the pre-activations, so that df/dshift = delta."""
+def forward(params, x, name: str, sw: float, sb: float, z_shifts=None, h_shifts=None):
+    """(f(x) (P,), layer inputs h(0) = x, ..., h(L), pre-activations z(1), ..., z(L)) of one network.
+    ``z_shifts`` (one (P, n_l) array per layer l = 1..L+1) are added to the pre-activations and
+    ``h_shifts`` (l = 1..L) to the hidden layers' outputs, so that df/dshift is delta(l) and g(l)."""
     h_of = activation(name).h
-    h, inputs = x, []
+    h, inputs, preactivations = x, [], []
     for l, (w, b) in enumerate(params):
         inputs.append(h)
         z = preactivation(h, w, b, sw, sb)
-        if shifts is not None:
-            z = z + shifts[l]
-        h = h_of(z, 0.0) if l < len(params) - 1 else z
-    return h[:, 0], inputs
+        if z_shifts is not None:
+            z = z + z_shifts[l]
+        if l == len(params) - 1:
+            return z[:, 0], inputs, preactivations
+        preactivations.append(z)
+        h = h_of(z, 0.0)
+        if h_shifts is not None:
+            h = h + h_shifts[l]
 
 
-def network_pass(params, x, name: str, sw: float, sb: float):
-    """(layer inputs h(0) = x, ..., h(L), Jacobians delta(1), ..., delta(L+1)) of one network, each (P, n)."""
+class NetworkPass(NamedTuple):
+    """One network's forward and backward pass on P inputs, each entry (P, n_l): the output f (P,),
+    layer inputs h(0) = x, ..., h(L), pre-activations z(1..L), g(l) = df/dh(l) for l = 1..L,
+    delta(l) = df/dz(l) = s'(z(l)) g(l) for l = 1..L+1 (delta(L+1) = 1), and the output weights (n_L,)."""
+
+    f: jnp.ndarray
+    inputs: list
+    preactivations: list
+    grads: list
+    deltas: list
+    w_out: jnp.ndarray
+
+
+def network_pass(params, x, name: str, sw: float, sb: float) -> NetworkPass:
+    """The forward and the backward pass of one network, once, for Theta_hat and its control variate."""
     x = jnp.asarray(x, dtype=params[0][0].dtype)
-    shifts = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in params]
-    # each f(x_a) depends on row a of every shift only, so the gradient of the sum is delta(l)(x_a)
-    def total(sh):
-        f, inputs = forward(params, x, name, sw, sb, sh)
-        return f.sum(), inputs
+    z_shifts = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in params]
+    # each f(x_a) depends on row a of every shift only, so the gradient of the sum is delta(l)(x_a), g(l)(x_a)
+    def total(z_sh, h_sh):
+        f, inputs, preactivations = forward(params, x, name, sw, sb, z_sh, h_sh)
+        return f.sum(), (f, inputs, preactivations)
 
-    deltas, inputs = jax.grad(total, has_aux=True)(shifts)
-    return inputs, deltas
+    (deltas, grads), (f, inputs, preactivations) = jax.grad(total, argnums=(0, 1), has_aux=True)(
+        z_shifts, z_shifts[:-1])
+    return NetworkPass(f, inputs, preactivations, grads, deltas, params[-1][0][0])
 
 
-def empirical_ntk(params, x, name: str, sw: float, sb: float):
-    """Theta_hat (P, P) of one network, in float64, from its per-layer Jacobians delta(l)."""
-    inputs, deltas = network_pass(params, x, name, sw, sb)
+def kernel_of(net: NetworkPass, sw: float, sb: float):
+    """Theta_hat (P, P) of one network's pass, in float64: sum_l [C_W h.h'/n + C_b] delta(l).delta(l)'."""
     theta = 0.0
-    for h, d in zip(inputs, deltas):
+    for h, d in zip(net.inputs, net.deltas):
         hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
         dd = jnp.einsum("pi,qi->pq", d, d, preferred_element_type=jnp.float64)
         theta = theta + (sw**2 * hh / h.shape[-1] + sb**2) * dd
     return theta
+
+
+def empirical_ntk(params, x, name: str, sw: float, sb: float):
+    """Theta_hat (P, P) of one network, in float64, from its per-layer Jacobians delta(l)."""
+    return kernel_of(network_pass(params, x, name, sw, sb), sw, sb)
 
 
 @functools.lru_cache(maxsize=64)
@@ -156,10 +180,11 @@ def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple,
     response = fluctuation_response(name, sw, sb, depth, x_rows) if has_control_variate(name) and depth >= 2 else None
 
     def one(p):
-        theta = empirical_ntk(p, x, name, sw, sb)
+        net = network_pass(p, x, name, sw, sb)
+        theta = kernel_of(net, sw, sb)
         out = {"theta": theta, "theta2": theta**2}
         if response is not None:
-            cv = theta - control_variate(p, x, name, sw, sb, response)
+            cv = theta - control_variate(net, name, sw, sb, response)
             out.update(theta_cv=cv, theta_cv2=cv**2)
         return out
 
@@ -284,23 +309,20 @@ def fluctuation_response(name: str, sw: float, sb: float, depth: int, x_rows: tu
     return np.moveaxis(np.asarray(j_k), 2, 0), np.moveaxis(np.asarray(j_s), 2, 0), np.asarray(j_w), theta_below
 
 
-def fluctuations_of(params, x, name: str, sw: float, sb: float):
-    """(D_K (L, P, P), D_S (L, P, P), D_W (P, P)) of one network, in float64: empirical sums minus their
-    conditional means given the layer below (each has mean 0 exactly)."""
-    s_of = activation(name).h
+def fluctuations_of(net: NetworkPass, name: str, sw: float, sb: float):
+    """(D_K (L, P, P), D_S (L, P, P), D_W (P, P)) of one network's pass, in float64: empirical sums minus
+    their conditional means given the layer below (each has mean 0 exactly)."""
     s_prime = _PAIR_JAX[name][2]
     c_w, c_b = sw**2, sb**2
-    h = jnp.asarray(x, dtype=params[0][0].dtype)
     d_k, d_s = [], []
-    for w, b in params[:-1]:
-        k_hat = c_b + c_w * jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64) / h.shape[-1]
-        z = preactivation(h, w, b, sw, sb)
+    for below, h, z in zip(net.inputs[:-1], net.inputs[1:], net.preactivations):
+        n = z.shape[-1]
+        k_hat = c_b + c_w * jnp.einsum("pi,qi->pq", below, below, preferred_element_type=jnp.float64) / below.shape[-1]
         g, gd = pair_matrices(name, k_hat)
-        h, dz = s_of(z, 0.0), s_prime(z).astype(jnp.float64)
-        hh = jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64)
-        d_k.append(hh / z.shape[-1] - g)
-        d_s.append(dz @ dz.T / z.shape[-1] - gd)
-    w_out = params[-1][0][0].astype(jnp.float64)
+        dz = s_prime(z).astype(jnp.float64)
+        d_k.append(jnp.einsum("pi,qi->pq", h, h, preferred_element_type=jnp.float64) / n - g)
+        d_s.append(dz @ dz.T / n - gd)
+    w_out = net.w_out.astype(jnp.float64)
     d_w = (dz * (w_out**2 - 1)) @ dz.T / dz.shape[-1]
     return jnp.stack(d_k), jnp.stack(d_s), d_w
 
@@ -326,23 +348,21 @@ def span_basis(h) -> jnp.ndarray:
     return jnp.stack(basis)
 
 
-def backward_fluctuations(params, x, name: str, sw: float, sb: float) -> jnp.ndarray:
-    """E(l), l = 1..L-1, (L-1, P, P) in float64, of one network: delta(l).delta(l)' minus its mean over the
-    part of W(l+1) orthogonal to h(l) (mean 0 exactly, see above).
+def backward_fluctuations(net: NetworkPass, name: str, sw: float) -> jnp.ndarray:
+    """E(l), l = 1..L-1, (L-1, P, P) in float64, of one network's pass: delta(l).delta(l)' minus its mean
+    over the part of W(l+1) orthogonal to h(l) (mean 0 exactly, see above).
 
-    With g = (sw/sqrt(n)) delta(l+1) W(l+1) (P, n) and u its projection onto the span of h(l)'s rows,
-    the orthogonal part of g is Gaussian given the rest, with covariance (C_W/n) delta(l+1).delta(l+1)'
+    g = df/dh(l) = (sw/sqrt(n)) delta(l+1) W(l+1) (P, n); with u its projection onto the span of h(l)'s
+    rows, the orthogonal part of g is Gaussian given the rest, with covariance (C_W/n) delta(l+1).delta(l+1)'
     times the projector Pi_perp, so that mean is (s' u).(s' u)' + (C_W/n) delta(l+1).delta(l+1)'
     * (s' diag(Pi_perp) s'^T)."""
-    inputs, deltas = network_pass(params, x, name, sw, sb)
     s_prime = _PAIR_JAX[name][2]
     out = []
-    for l in range(1, len(params) - 1):
-        w_in, b_in = params[l - 1]
-        sp = s_prime(preactivation(inputs[l - 1], w_in, b_in, sw, sb)).astype(jnp.float64)
-        h, d_up = inputs[l].astype(jnp.float64), deltas[l].astype(jnp.float64)
+    for l in range(1, len(net.deltas) - 1):
+        sp = s_prime(net.preactivations[l - 1]).astype(jnp.float64)
+        h, d_up = net.inputs[l].astype(jnp.float64), net.deltas[l].astype(jnp.float64)
+        g = net.grads[l - 1].astype(jnp.float64)
         n = h.shape[-1]
-        g = (sw / np.sqrt(n)) * d_up @ params[l][0].astype(jnp.float64)
         q = span_basis(h)
         u = (g @ q.T) @ q
         perp = 1.0 - jnp.sum(q**2, axis=0)  # diag(Pi_perp), without the (n, n) matrix
@@ -351,15 +371,15 @@ def backward_fluctuations(params, x, name: str, sw: float, sb: float) -> jnp.nda
     return jnp.stack(out)
 
 
-def control_variate(params, x, name: str, sw: float, sb: float, response) -> jnp.ndarray:
-    """c = J . D + sum_l Theta(l) * E(l) (P, P) of one network: mean 0 exactly, and Theta_hat - c has
-    O(1/n^2) variance."""
-    d_k, d_s, d_w = fluctuations_of(params, x, name, sw, sb)
+def control_variate(net: NetworkPass, name: str, sw: float, sb: float, response) -> jnp.ndarray:
+    """c = J . D + sum_l Theta(l) * E(l) (P, P) of one network's pass: mean 0 exactly, and Theta_hat - c
+    has O(1/n^2) variance."""
+    d_k, d_s, d_w = fluctuations_of(net, name, sw, sb)
     j_k, j_s, j_w, theta_below = response
     c = (jnp.einsum("lpqab,lab->pq", j_k, d_k) + jnp.einsum("lpqab,lab->pq", j_s, d_s)
          + jnp.einsum("pqab,ab->pq", j_w, d_w))
     if len(theta_below):  # L >= 2; at L = 1 there is no layer between two weight matrices
-        c = c + jnp.einsum("lpq,lpq->pq", theta_below, backward_fluctuations(params, x, name, sw, sb))
+        c = c + jnp.einsum("lpq,lpq->pq", theta_below, backward_fluctuations(net, name, sw))
     return c
 
 

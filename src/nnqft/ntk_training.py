@@ -108,8 +108,8 @@ def training_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: t
 
     def one(params):
         xj, yj = jnp.asarray(x_all, dtype=params[0][0].dtype), jnp.asarray(y, dtype=params[0][0].dtype)
-        f0 = ntk.forward(params, xj, name, sw, sb)[0].astype(jnp.float64)
-        theta0 = ntk.empirical_ntk(params, xj, name, sw, sb)
+        net0 = ntk.network_pass(params, xj, name, sw, sb)
+        f0, theta0 = net0.f.astype(jnp.float64), ntk.kernel_of(net0, sw, sb)
 
         def loss(p):
             return 0.5 * jnp.sum((ntk.forward(p, xj[:m], name, sw, sb)[0] - yj) ** 2)
@@ -122,15 +122,16 @@ def training_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: t
         carry, f_rec, theta_rec = (params, optimiser.init(params)), [], []
         for length in segments:  # static lengths: one scan per segment between recorded steps
             carry, _ = jax.lax.scan(step, carry, None, length=int(length))
-            f_rec.append(ntk.forward(carry[0], xj, name, sw, sb)[0].astype(jnp.float64))
-            theta_rec.append(ntk.empirical_ntk(carry[0], xj, name, sw, sb))
+            net = ntk.network_pass(carry[0], xj, name, sw, sb)
+            f_rec.append(net.f.astype(jnp.float64))
+            theta_rec.append(ntk.kernel_of(net, sw, sb))
         f = jnp.stack(f_rec)[:, m:]  # (T, Q)
         linear = f0[m:] + jnp.einsum("tqm,m->tq", a, jnp.asarray(y) - f0[:m])
         dtheta = jnp.stack(theta_rec) - theta0
         change = jnp.sqrt(jnp.sum(dtheta**2, axis=(-2, -1)) / jnp.sum(theta0**2))
         out = {"f": f, "f2": f**2, "deviation": f - linear, "dtheta": dtheta, "change": change}
         if cv:
-            c = ntk.control_variate(params, x_all, name, sw, sb, kernel_response)
+            c = ntk.control_variate(net0, name, sw, sb, kernel_response)
             out["deviation_cv"] = out["deviation"] - jnp.einsum("tqmab,ab,m->tq", da, c, jnp.asarray(y) - f0[:m])
         return out
 
