@@ -333,42 +333,44 @@ _SPAN_RTOL = 1e-10
 
 
 def span_basis(h) -> jnp.ndarray:
-    """Orthonormal rows spanning the rows of h (P, n), zero rows for dependent ones: Gram-Schmidt, twice
-    per row for float64 accuracy, in plain array operations (a batched LAPACK call in this vmapped graph
-    left XLA's CPU thread pool waiting forever on large batches)."""
-    basis = []
-    for row in h:
-        v = row
-        for _ in range(2):
-            for q in basis:
-                v = v - (q @ v) * q
+    """Orthonormal rows spanning the rows of h (P, n), zero rows for dependent ones: Gram-Schmidt with
+    one re-orthogonalisation per row (float64 accuracy), as a scan over the rows. Plain array operations:
+    a batched LAPACK call in this vmapped graph left XLA's CPU thread pool waiting forever on large
+    batches; the scan compiles the row step once instead of P^2 unrolled projections."""
+    def add_row(basis, i):
+        row = h[i]
+        v = row - (basis @ row) @ basis  # rows not yet filled are 0 and project out nothing
+        v = v - (basis @ v) @ basis
         norm2 = v @ v
         keep = norm2 > _SPAN_RTOL * (row @ row)
-        basis.append(jnp.where(keep, v / jnp.sqrt(jnp.where(keep, norm2, 1.0)), 0.0))
-    return jnp.stack(basis)
+        return basis.at[i].set(jnp.where(keep, v / jnp.sqrt(jnp.where(keep, norm2, 1.0)), 0.0)), None
+
+    basis, _ = jax.lax.scan(add_row, jnp.zeros_like(h), jnp.arange(h.shape[0]))
+    return basis
 
 
 def backward_fluctuations(net: NetworkPass, name: str, sw: float) -> jnp.ndarray:
-    """E(l), l = 1..L-1, (L-1, P, P) in float64, of one network's pass: delta(l).delta(l)' minus its mean
-    over the part of W(l+1) orthogonal to h(l) (mean 0 exactly, see above).
+    """E(l), l = 1..L-1, (L-1, P, P) in float64, of one network's pass (L >= 2, equal hidden widths):
+    delta(l).delta(l)' minus its mean over the part of W(l+1) orthogonal to h(l) (mean 0 exactly, see above).
 
     g = df/dh(l) = (sw/sqrt(n)) delta(l+1) W(l+1) (P, n); with u its projection onto the span of h(l)'s
     rows, the orthogonal part of g is Gaussian given the rest, with covariance (C_W/n) delta(l+1).delta(l+1)'
     times the projector Pi_perp, so that mean is (s' u).(s' u)' + (C_W/n) delta(l+1).delta(l+1)'
     * (s' diag(Pi_perp) s'^T)."""
-    s_prime = _PAIR_JAX[name][2]
-    out = []
-    for l in range(1, len(net.deltas) - 1):
-        sp = s_prime(net.preactivations[l - 1]).astype(jnp.float64)
-        h, d_up = net.inputs[l].astype(jnp.float64), net.deltas[l].astype(jnp.float64)
-        g = net.grads[l - 1].astype(jnp.float64)
-        n = h.shape[-1]
-        q = span_basis(h)
-        u = (g @ q.T) @ q
-        perp = 1.0 - jnp.sum(q**2, axis=0)  # diag(Pi_perp), without the (n, n) matrix
-        full, par = sp * g, sp * u
-        out.append(full @ full.T - par @ par.T - (sw**2 / n) * (d_up @ d_up.T) * ((sp * perp) @ sp.T))
-    return jnp.stack(out)
+    # every hidden layer below the last at once (equal widths): z(l), h(l), delta(l+1), g(l) for l = 1..L-1
+    sp = _PAIR_JAX[name][2](jnp.stack(net.preactivations[:-1])).astype(jnp.float64)
+    h, d_up = (jnp.stack(a[1:-1]).astype(jnp.float64) for a in (net.inputs, net.deltas))
+    g = jnp.stack(net.grads[:-1]).astype(jnp.float64)
+    n = h.shape[-1]
+
+    def outer(a, b):
+        return a @ jnp.swapaxes(b, -1, -2)
+
+    q = jax.vmap(span_basis)(h)
+    u = outer(g, q) @ q
+    perp = 1.0 - jnp.sum(q**2, axis=-2)  # diag(Pi_perp), without the (n, n) matrix
+    full, par = sp * g, sp * u
+    return outer(full, full) - outer(par, par) - (sw**2 / n) * outer(d_up, d_up) * outer(sp * perp[:, None, :], sp)
 
 
 def control_variate(net: NetworkPass, name: str, sw: float, sb: float, response) -> jnp.ndarray:
