@@ -66,6 +66,7 @@ rule aho_network:
     params:
         settings=settings_of("aho_network"),
         code=code_of("aho_network"),
+    priority: PRIORITY_LONGEST
     log:
         "logs/aho/network_{parametrisation}.log",
     benchmark:

@@ -30,6 +30,14 @@ def code_of(script):
     return nnqft.params.code_digest(str(SCRIPTS / f"{script}.py"))
 
 
+# Scheduling: among ready jobs Snakemake runs the higher `priority:` first, so the jobs that take
+# minutes in the default config start at once and the many short ones fill the cores around them,
+# instead of one long job running alone at the end (in the default run of 2026-11-29 the 12-minute
+# symmetry job started at minute 43 of 56). None of these jobs has an input.
+PRIORITY_LONGEST = 2  # 5-12 minutes per job
+PRIORITY_LONG = 1  # 2-3 minutes per job
+
+
 DEVIATION = config["deviation"]
 
 

@@ -26,6 +26,7 @@ rule deep_point:
     params:
         settings=settings_of("deep_point"),
         code=code_of("deep_point"),
+    priority: PRIORITY_LONG
     log:
         "logs/deep/{point}.log",
     benchmark:

@@ -65,6 +65,7 @@ rule fieldtheory_propagator:
     params:
         settings=settings_of("fieldtheory_propagator"),
         code=code_of("fieldtheory_propagator"),
+    priority: PRIORITY_LONG
     log:
         "logs/fieldtheory/propagator.log",
     benchmark:
@@ -88,6 +89,7 @@ rule fieldtheory_phi4:
     params:
         settings=settings_of("fieldtheory_phi4"),
         code=code_of("fieldtheory_phi4"),
+    priority: PRIORITY_LONG
     log:
         "logs/fieldtheory/phi4.log",
     benchmark:
@@ -107,6 +109,7 @@ rule fieldtheory_cluster:
     params:
         settings=settings_of("fieldtheory_cluster"),
         code=code_of("fieldtheory_cluster"),
+    priority: PRIORITY_LONGEST
     log:
         "logs/fieldtheory/cluster.log",
     benchmark:

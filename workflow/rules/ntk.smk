@@ -68,6 +68,7 @@ rule ntk_training:
     params:
         settings=settings_of("ntk_training"),
         code=code_of("ntk_training"),
+    priority: PRIORITY_LONG
     log:
         "logs/ntk_training.log",
     benchmark:

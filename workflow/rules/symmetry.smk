@@ -36,6 +36,7 @@ rule symmetry_invariance:
     params:
         settings=settings_of("symmetry_invariance"),
         code=code_of("symmetry_invariance"),
+    priority: PRIORITY_LONGEST
     log:
         "logs/symmetry/invariance_{part}.log",
     benchmark:
@@ -73,6 +74,7 @@ rule symmetry_power:
     params:
         settings=settings_of("symmetry_power"),
         code=code_of("symmetry_power"),
+    priority: PRIORITY_LONG
     log:
         "logs/symmetry/power.log",
     benchmark:
@@ -97,6 +99,7 @@ rule symmetry_training:
     params:
         settings=settings_of("symmetry_training"),
         code=code_of("symmetry_training"),
+    priority: PRIORITY_LONG
     log:
         "logs/symmetry/training.log",
     benchmark:
