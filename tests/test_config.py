@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nnqft import config, networks
+from nnqft import config, networks, ntk
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
@@ -290,3 +290,13 @@ def test_an_exact_stage_beyond_the_quadrature_budget_is_rejected_before_any_job(
 
     with pytest.raises(config.ConfigError, match=r"config key 'deviation\.d_in': 3 needs 2\.68e\+08 Gauss-Hermite"):
         config.validate(mutate(use_tanh))
+
+
+def test_shipped_overlay_is_a_complete_config_over_the_default():
+    """config/ntk_erf_depth.yaml, passed after config.yaml as its comment says: valid, one ensemble size
+    per width, each a multiple of the blocks."""
+    cfg = config.validate_user_configfiles([ROOT / "config" / "config.yaml", ROOT / "config" / "ntk_erf_depth.yaml"])
+    section = cfg["ntk"]
+    sizes = ntk.networks_per_width(section["widths"], section["n_networks"])
+    assert all(n % section["n_blocks"] == 0 for n in sizes)
+    assert section["activations"] == ["erf"] and min(section["depths"]) >= 2
