@@ -146,8 +146,8 @@ def network_pass(params, x, name: str, sw: float, sb: float) -> NetworkPass:
         f, inputs, preactivations = forward(params, x, name, sw, sb, z_sh, h_sh)
         return f.sum(), (f, inputs, preactivations)
 
-    (deltas, grads), (f, inputs, preactivations) = jax.grad(total, argnums=(0, 1), has_aux=True)(
-        z_shifts, z_shifts[:-1])
+    h_shifts = z_shifts[:-1]  # h(l) = s(z(l)) has z(l)'s shape, l = 1..L
+    (deltas, grads), (f, inputs, preactivations) = jax.grad(total, argnums=(0, 1), has_aux=True)(z_shifts, h_shifts)
     return NetworkPass(f, inputs, preactivations, grads, deltas, params[-1][0][0])
 
 
