@@ -32,6 +32,7 @@ def test_whitened_map_gives_the_parameter_law(parametrisation):
     assert stats.kstest(b, cdf).pvalue > 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parametrisation", cosnet.PARAMETRISATIONS)
 def test_field_and_action_match_the_cosnet(parametrisation):
     net = cosnet.CosNet(1, 1.0, 5.0, 8, parametrisation)

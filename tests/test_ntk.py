@@ -173,6 +173,7 @@ def test_control_variate_is_exact_at_one_layer():
     np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-11, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_control_variate_has_mean_zero_and_removes_most_of_the_noise():
     """ReLU L = 2 at width 3 (dead units and dead inputs happen): each fluctuation D and c average to
     0 within 4 standard errors, and Var(Theta_hat - c) is a small part of Var(Theta_hat)."""
@@ -266,6 +267,7 @@ def test_backward_fluctuation_has_conditional_mean_zero():
         assert np.abs(e[l - 1]).max() > 0.01  # and a network's own E(l) is not 0
 
 
+@pytest.mark.slow
 def test_backward_control_variate_leaves_order_one_over_n_squared():
     """erf (sw = sb = 1), L = 2: with E(1) in c the per-network variance of Theta_hat - c falls faster
     than 1/n (O(1/n^2): measured 27x from n = 8 to 32) and is under 1/5 of that without it at n = 32

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ def job_counts(stdout: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
 
 
-def dry_run(work: Path, edit=None, env=None) -> dict[str, int]:
+def dry_run(work: Path, name: str, edit=None, env=None) -> dict[str, int]:
     cfg = yaml.safe_load((work / "config" / "ci.yaml").read_text())
     if edit:
         edit(cfg)
-    path = work / "config" / "edited.yaml"
+    path = work / "config" / f"edited-{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "all", "--configfile", str(path)],
                          cwd=work, capture_output=True, text=True, env=env)
@@ -41,46 +42,73 @@ def dry_run(work: Path, edit=None, env=None) -> dict[str, int]:
     return job_counts(run.stdout)
 
 
-def test_an_unchanged_config_reruns_nothing(ci_run_dir):
-    assert dry_run(ci_run_dir) == {}
+def _set_cutoffs(cfg):
+    cfg["eft"]["cutoffs"] = {"erf": 50.0, "gauss": float("inf"), "relu": 100.0}
 
 
-def test_a_seed_edit_reruns_every_random_job_and_no_exact_one(ci_run_dir):
-    jobs = dry_run(ci_run_dir, lambda c: c.update(seed=2))
-    assert RANDOM_RULES <= set(jobs)
-    assert jobs["ensemble_shard"] == 6 and jobs["eft_ensemble"] == 3 * (2 + 2)
-    assert "exact_correlators" not in jobs  # exact values do not depend on the seed
+EDITS = {
+    "unchanged": None,
+    "seed": lambda c: c.update(seed=2),
+    "erf_scale": lambda c: c["architectures"]["erf"].update(sw=1.1),
+    "rg_key": lambda c: c["eft"]["rg"].update(asymptotic_min_cutoff=100),
+    "cutoffs": _set_cutoffs,
+    "background_chunks": lambda c: c["deviation"].update(background_chunks=5),
+}
 
 
-def test_an_activation_scale_reruns_that_activation_only(ci_run_dir):
-    jobs = dry_run(ci_run_dir, lambda c: c["architectures"]["erf"].update(sw=1.1))
-    assert jobs["exact_correlators"] == 2 and jobs["ensemble_shard"] == 2 and jobs["correlators"] == 2
-    assert jobs["eft_ensemble"] == 2 + 2  # erf's train, test and replicates, not gauss's or relu's
-    assert jobs["eft_vertices"] == 1
-    assert "broken_independence" in jobs  # ci's independence stage uses erf
-
-
-def test_a_table_key_reruns_that_table_and_what_reads_it(ci_run_dir):
-    jobs = dry_run(ci_run_dir, lambda c: c["eft"]["rg"].update(asymptotic_min_cutoff=100))
-    assert set(jobs) == {"rg_running", "eft_figures", "replication_summary", "all"}
-    # A fit cutoff is theory: it reruns that activation's Feynman integrals and their consumers, no ensemble.
-    jobs = dry_run(ci_run_dir, lambda c: c["eft"].update(cutoffs={"erf": 50.0, "gauss": float("inf"), "relu": 100.0}))
-    assert jobs == {"eft_vertices": 1, "eft_fits": 1, "eft_replicates": 1, "six_point": 1, "eft_figures": 1,
-                    "replication_summary": 1, "all": 1}
-    jobs = dry_run(ci_run_dir, lambda c: c["deviation"].update(background_chunks=5))
-    assert jobs["correlators"] == 6 and not RANDOM_RULES & set(jobs)
-
-
-def test_a_library_edit_reruns_the_jobs_that_import_it(ci_run_dir, tmp_path):
+def _library_copy(root: Path, restyle_plots: bool) -> dict:
+    """The environment of a run on a copy of the nnqft sources (plots.py edited or not)."""
     import nnqft
 
-    src = tmp_path / "src"
     package = Path(nnqft.__file__).parent
-    shutil.copytree(package, src / "nnqft", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(package, root / "src" / "nnqft", ignore=shutil.ignore_patterns("__pycache__"))
     # nnqft.config finds the schema beside the package, two levels up.
-    shutil.copytree(package.parents[1] / "workflow" / "schemas", tmp_path / "workflow" / "schemas")
-    env = dict(os.environ, PYTHONPATH=str(src))
-    assert dry_run(ci_run_dir, env=env) == {}  # the same sources elsewhere: same digests
-    plots = src / "nnqft" / "plots.py"
-    plots.write_text(plots.read_text() + "\n# a restyle\n")
-    assert set(dry_run(ci_run_dir, env=env)) == FIGURE_RULES | {"all"}
+    shutil.copytree(package.parents[1] / "workflow" / "schemas", root / "workflow" / "schemas")
+    if restyle_plots:
+        plots = root / "src" / "nnqft" / "plots.py"
+        plots.write_text(plots.read_text() + "\n# a restyle\n")
+    return dict(os.environ, PYTHONPATH=str(root / "src"))
+
+
+@pytest.fixture(scope="module")
+def jobs(ci_run_dir, tmp_path_factory) -> dict[str, dict[str, int]]:
+    """{edit: {rule: jobs}} of a dry run after each edit, two at a time: after the ci run finishes these
+    dry runs are all that is left of the suite, and each is one single-threaded Snakemake start."""
+    runs = {name: (edit, None) for name, edit in EDITS.items()}
+    runs["library_copy"] = (None, _library_copy(tmp_path_factory.mktemp("same"), restyle_plots=False))
+    runs["library_restyle"] = (None, _library_copy(tmp_path_factory.mktemp("restyled"), restyle_plots=True))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(dry_run, ci_run_dir, name, edit, env) for name, (edit, env) in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_an_unchanged_config_reruns_nothing(jobs):
+    assert jobs["unchanged"] == {}
+
+
+def test_a_seed_edit_reruns_every_random_job_and_no_exact_one(jobs):
+    seed = jobs["seed"]
+    assert RANDOM_RULES <= set(seed)
+    assert seed["ensemble_shard"] == 6 and seed["eft_ensemble"] == 3 * (2 + 2)
+    assert "exact_correlators" not in seed  # exact values do not depend on the seed
+
+
+def test_an_activation_scale_reruns_that_activation_only(jobs):
+    erf = jobs["erf_scale"]
+    assert erf["exact_correlators"] == 2 and erf["ensemble_shard"] == 2 and erf["correlators"] == 2
+    assert erf["eft_ensemble"] == 2 + 2  # erf's train, test and replicates, not gauss's or relu's
+    assert erf["eft_vertices"] == 1
+    assert "broken_independence" in erf  # ci's independence stage uses erf
+
+
+def test_a_table_key_reruns_that_table_and_what_reads_it(jobs):
+    assert set(jobs["rg_key"]) == {"rg_running", "eft_figures", "replication_summary", "all"}
+    # A fit cutoff is theory: it reruns that activation's Feynman integrals and their consumers, no ensemble.
+    assert jobs["cutoffs"] == {"eft_vertices": 1, "eft_fits": 1, "eft_replicates": 1, "six_point": 1, "eft_figures": 1,
+                               "replication_summary": 1, "all": 1}
+    assert jobs["background_chunks"]["correlators"] == 6 and not RANDOM_RULES & set(jobs["background_chunks"])
+
+
+def test_a_library_edit_reruns_the_jobs_that_import_it(jobs):
+    assert jobs["library_copy"] == {}  # the same sources elsewhere: same digests
+    assert set(jobs["library_restyle"]) == FIGURE_RULES | {"all"}

@@ -25,6 +25,14 @@ import numpy as np
 from nnqft import correlators
 
 _TOL = 1e-10  # relative tolerance of geometric decisions (inputs on a ray)
+# Default nodes per dimension of nnqft.exact's quadratures (per level for Price): cone and Price reach
+# ~1e-13 relative on P1's inputs, Gauss-Hermite ~1e-14 for Gauss-net (it is slow for ReLU's kinks and
+# Erf). Here rather than in nnqft.exact, so that the config's validation can price a scheme without
+# importing the quadrature stack.
+DEFAULT_RESOLUTION = {"cone": 24, "price": 20, "hermite": 48}
+# Tensor Gauss-Hermite costs ~1.5 us per node at orders 2-6 on 4 inputs (measured): 2^27 nodes,
+# ~3 min, still admit Erf's 96^4 rule of the estimator variances (d_in = 3) but not tanh's 128^4.
+MAX_HERMITE_NODES = 2**27
 
 
 # ---------------------------------------------------------------- entry types
@@ -48,7 +56,7 @@ class Moments:
     a closed form applies to these pre-activation covariances q (P, P), else None. Otherwise the
     ``quadrature`` scheme of exact.py runs: "price" (Price's theorem, Erf only), "cone" (exact
     radial integral on cones, positively homogeneous h) or "hermite" (tensor Gauss-Hermite, any
-    h; ``hermite_resolution`` nodes per dimension, None: exact.DEFAULT_RESOLUTION). A scheme
+    h; ``hermite_resolution`` nodes per dimension, None: DEFAULT_RESOLUTION). A scheme
     practical only up to ``max_order`` hands higher orders (the estimator variances need up to
     12) to Gauss-Hermite at ``high_order_resolution``; ``variance_resolution`` is the cheaper
     choice of the estimator-variance table (``nnqft.agreement``).
@@ -372,3 +380,12 @@ def activation(name: str) -> Activation:
 def with_box_integrals() -> list[str]:
     """Activations whose Feynman box integrals (hence the EFT stage) are feasible."""
     return [name for name, a in ACTIVATIONS.items() if a.box_integrals]
+
+
+def hermite_nodes(name: str, d_in: int) -> int:
+    """Tensor Gauss-Hermite nodes the exact moments of an activation need on d_in-dimensional inputs
+    (rank d_in + 1 pre-activations with a bias); 0 where its scheme is not Gauss-Hermite."""
+    moments = activation(name).moments
+    if moments.closed is not None or moments.quadrature != "hermite":
+        return 0
+    return (moments.hermite_resolution or DEFAULT_RESOLUTION["hermite"]) ** (d_in + 1)

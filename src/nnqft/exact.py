@@ -34,17 +34,11 @@ import numpy as np
 from scipy.special import gammaln, roots_hermitenorm, roots_legendre
 
 from nnqft import correlators, kernels, networks
-from nnqft.activations import erf_kernel, slot_covariance
+from nnqft.activations import DEFAULT_RESOLUTION, MAX_HERMITE_NODES, erf_kernel, slot_covariance
 from nnqft.networks import NetworkSpec
 
 METHODS = ("auto", "closed", "quadrature", "hermite")
-# Default nodes per dimension (per level for Price): cone and Price reach ~1e-13 relative on
-# P1's inputs, Gauss-Hermite ~1e-14 for Gauss-net (it is slow for ReLU's kinks and Erf).
-DEFAULT_RESOLUTION = {"cone": 24, "price": 20, "hermite": 48}
 _TOL = 1e-10  # relative tolerance of the geometric (rank, incidence) decisions
-# Tensor Gauss-Hermite costs ~1.5 us per node at orders 2-6 on 4 inputs (measured): 2^27 nodes,
-# ~3 min, still admit Erf's 96^4 rule of the estimator variances (d_in = 3) but not tanh's 128^4.
-MAX_HERMITE_NODES = 2**27
 
 
 # ---------------------------------------------------------------- validation and helpers
@@ -319,15 +313,6 @@ def _product_sums(hz: np.ndarray, weights: np.ndarray, orders) -> dict[int, np.n
         first, rest = correlators.multiset_position(p, t[:, :k1]), correlators.multiset_position(p, t[:, k1:])
         out[r] = full[first, rest]
     return out
-
-
-def hermite_nodes(name: str, d_in: int) -> int:
-    """Tensor Gauss-Hermite nodes the exact moments of an activation need on d_in-dimensional inputs
-    (rank d_in + 1 pre-activations with a bias); 0 where its scheme is not Gauss-Hermite."""
-    moments = networks.activation(name).moments
-    if moments.closed is not None or moments.quadrature != "hermite":
-        return 0
-    return (moments.hermite_resolution or DEFAULT_RESOLUTION["hermite"]) ** (d_in + 1)
 
 
 def _hermite(spec: NetworkSpec, x: np.ndarray, orders, n: int, chunk: int = 2**17) -> dict:

@@ -6,14 +6,20 @@ state and raises ``ConfigError`` naming the key. Library functions never see the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nnqft import settings as nnqft_settings
 from nnqft.settings import ConfigError
 from nnqft.symmetry import imagedata
 from nnqft.blocks import Sampling
 from nnqft.activations import activation
 from nnqft.blocks import stream
-from nnqft.symmetry.invariance import Plan, Whitening
-from nnqft.symmetry.training import Grid, Setup
+
+# The stage's modules are imported by the helpers that build their types, not here: the config's
+# validation runs ``check`` at every workflow start, and invariance pulls in scipy.stats (a second).
+if TYPE_CHECKING:
+    from nnqft.symmetry.invariance import Plan, Whitening
+    from nnqft.symmetry.training import Grid, Setup
 
 SECTION = "symmetry"
 # The last step-down t-statistic of the largest (combined 2+4) row keeps at least this many
@@ -70,6 +76,8 @@ def sampling(config: dict, n_networks: int | None = None) -> Sampling:
 
 
 def whitening(config: dict) -> Whitening:
+    from nnqft.symmetry.invariance import Whitening
+
     sym = config[SECTION]
     return Whitening(n_random=int(sym["random_contrasts"]), detection_sigma=float(sym["detection_sigma"]),
                      ks_alpha=float(sym["ks_alpha"]))
@@ -80,6 +88,8 @@ def spec(config: dict, activation: str, d_in: int, d_out: int = 1):
 
 
 def training_setup(config: dict) -> Setup:
+    from nnqft.symmetry.training import Setup
+
     tr = config[SECTION]["training"]
     # P2 trains ReLU networks: the configured ReLU scale, else the registry's default.
     sw = float(config.get("architectures", {}).get("relu", {}).get("sw", activation("relu").scales[0]))
@@ -88,11 +98,15 @@ def training_setup(config: dict) -> Setup:
 
 
 def training_grid(config: dict) -> Grid:
+    from nnqft.symmetry.training import Grid
+
     tr = config[SECTION]["training"]
     return Grid(k=tuple(int(k) for k in tr["k"]), mu=tuple(float(m) for m in tr["mu"]), n_seeds=int(tr["seeds"]))
 
 
 def plan(config: dict) -> Plan:
+    from nnqft.symmetry.invariance import Plan
+
     sym = config[SECTION]
     return Plan(widths=tuple(int(w) for w in sym["widths"]), n_transforms=int(sym["n_transforms"]),
                 controls_mu=tuple(float(m) for m in sym["controls"]["mu"]), k=int(sym["controls"]["k"]),
