@@ -50,7 +50,7 @@ bench-paper-p1: $(STAMP)
 	cp -r Snakefile workflow config profiles $(PAPER_RUN)/
 	$(BIN)/python -c "import jax; print('device:', jax.devices())" > benchmarks/paper_p1.txt
 	cd $(PAPER_RUN) && /usr/bin/time -v -a -o $(CURDIR)/benchmarks/paper_p1.txt \
-		$(CURDIR)/$(BIN)/snakemake --cores $(PAPER_CORES) --configfile config/paper.yaml deviation_tables
+		$(CURDIR)/$(BIN)/snakemake deviation_tables --cores $(PAPER_CORES) --configfile config/paper.yaml
 	grep -E "device|Elapsed|Maximum resident" benchmarks/paper_p1.txt
 
 clean:
