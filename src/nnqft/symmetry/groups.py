@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+from scipy.stats import special_ortho_group
 
 
 def numpy_rng(key) -> np.random.Generator:
@@ -23,10 +24,6 @@ def haar_rotations(d: int, n: int, *, key) -> np.ndarray:
         raise ValueError(f"SO(d) needs d >= 2 (SO(1) is trivial), got d = {d}")
     if n < 1:
         raise ValueError(f"need at least one rotation, got n = {n}")
-    # scipy.stats here, not at the top: its import (about a second) would fall on every workflow start,
-    # as the config's validation imports this stage's settings.
-    from scipy.stats import special_ortho_group
-
     rot = special_ortho_group.rvs(dim=d, size=n, random_state=numpy_rng(key))
     return np.asarray(rot, dtype=np.float64).reshape(n, d, d)
 
