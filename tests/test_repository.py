@@ -72,6 +72,21 @@ def test_plotting_and_the_package_import_neither_jax_nor_scikit_learn():
     assert "jax" in imported_top_level("import nnqft.ensemble")  # the check sees JAX where it is imported
 
 
+def imported_modules(statement: str) -> set[str]:
+    """Every module a fresh interpreter imports for a statement."""
+    run = subprocess.run([sys.executable, "-c", statement + "; import sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True)
+    return set(run.stdout.split())
+
+
+@pytest.mark.slow
+def test_config_validation_imports_neither_scipy_stats_nor_the_quadrature_stack():
+    # Every Snakemake start (a run, a dry run, --report) validates the config first.
+    mods = imported_modules("import nnqft.config")
+    assert not {"scipy.stats", "nnqft.exact", "nnqft.symmetry.invariance", "nnqft.symmetry.training"} & mods
+    assert "scipy.stats" in imported_modules("import nnqft.symmetry.invariance")  # the check sees it where it is
+
+
 @pytest.mark.slow
 def test_jax_runs_in_float64_whichever_is_imported_first():
     for statement in ("import nnqft, jax.numpy as jnp", "import jax.numpy as jnp, nnqft"):
