@@ -1,5 +1,4 @@
 # Config validation (once, before any job) and the helpers that give rules their params.
-import os
 from pathlib import Path
 
 import nnqft.config
@@ -13,13 +12,6 @@ nnqft.config.validate_user_configfiles(workflow.overwrite_configfiles, workflow.
 nnqft.config.validate(config)
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
-
-# JAX's persistent compilation cache for every job of this working directory, across runs: jobs that
-# compile the same programs (an activation's EFT ensembles, any rerun after an edit) load them instead
-# of spending seconds in XLA each. A cache, not an input (the same programs compute the same numbers);
-# deleting .cache/ costs only the compilations. Set here, before any job starts: jobs inherit it.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(".cache/jax").resolve()))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
 
 def settings_of(rule_name):
