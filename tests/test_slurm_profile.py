@@ -15,11 +15,31 @@ def workflow_rules() -> set[str]:
     return {m for f in (ROOT / "workflow/rules").glob("*.smk") for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
 
 
-def load_count_jobs():
-    spec = importlib.util.spec_from_file_location("count_jobs", ROOT / ".ci/slurm/count_jobs.py")
+def load_ci_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / f".ci/slurm/{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_count_jobs():
+    return load_ci_script("count_jobs")
+
+
+def test_run_comparison_ignores_wall_clock_cells_only(tmp_path):
+    """check.py: two runs' tables may differ in their wall-clock cells (a seconds column, an ESS/s in a
+    text), and in nothing else, down to the last bit of a float."""
+    compare = load_ci_script("check").compare_results
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    (local / "tables").mkdir(parents=True)
+    (cluster / "tables").mkdir(parents=True)
+    row = "case,value,theory_seconds,summary\nerf,0.1,{t},\"median ESS/s {r}\"\n"
+    (local / "tables" / "t.csv").write_text(row.format(t=1.5, r=2.67))
+    (cluster / "tables" / "t.csv").write_text(row.format(t=2.25, r=3.62))
+    assert compare(local, cluster)[0] == []
+    (cluster / "tables" / "t.csv").write_text(row.format(t=2.25, r=3.62).replace("0.1,", "0.10000000000000002,"))
+    problems = compare(local, cluster)[0]
+    assert len(problems) == 1 and "tables/t.csv" in problems[0] and "value" in problems[0]
 
 
 def test_profile_names_only_rules_of_the_workflow():
