@@ -42,16 +42,12 @@ def dry_run(work: Path, name: str, edit=None, env=None) -> dict[str, int]:
     return job_counts(run.stdout)
 
 
-def _set_cutoffs(cfg):
-    cfg["eft"]["cutoffs"] = {"erf": 50.0, "gauss": float("inf"), "relu": 100.0}
-
-
 EDITS = {
     "unchanged": None,
     "seed": lambda c: c.update(seed=2),
     "erf_scale": lambda c: c["architectures"]["erf"].update(sw=1.1),
     "rg_key": lambda c: c["eft"]["rg"].update(asymptotic_min_cutoff=100),
-    "cutoffs": _set_cutoffs,
+    "cutoffs": lambda c: c["eft"].update(cutoffs={"erf": 50.0, "gauss": float("inf"), "relu": 100.0}),
     "background_chunks": lambda c: c["deviation"].update(background_chunks=5),
 }
 
