@@ -193,9 +193,10 @@ def _check_cross_keys(config: dict) -> None:
         )
     for name in dev["activations"]:
         for d_in in dev["d_in"]:
-            if activations.hermite_nodes(name, d_in) > activations.MAX_HERMITE_NODES:
+            nodes = activations.hermite_nodes(name, d_in)
+            if nodes > activations.MAX_HERMITE_NODES:
                 raise ConfigError(
-                    f"config key 'deviation.d_in': {d_in} needs {activations.hermite_nodes(name, d_in):.2e} Gauss-Hermite "
+                    f"config key 'deviation.d_in': {d_in} needs {nodes:.2e} Gauss-Hermite "
                     f"nodes for the exact moments of {name!r}, over the budget {activations.MAX_HERMITE_NODES:.2e}; "
                     f"drop {d_in} or {name!r} from deviation.activations"
                 )
