@@ -22,10 +22,6 @@ def load_ci_script(name: str):
     return module
 
 
-def load_count_jobs():
-    return load_ci_script("count_jobs")
-
-
 def test_run_comparison_ignores_wall_clock_cells_only(tmp_path):
     """check.py: two runs' tables may differ in their wall-clock cells (a seconds column, an ESS/s in a
     text), and in nothing else, down to the last bit of a float."""
@@ -99,6 +95,6 @@ rule all:
 
 
 def test_count_jobs_counts_groups_once_and_skips_head_node_jobs():
-    c = load_count_jobs().count(DRY_RUN)
+    c = load_ci_script("count_jobs").count(DRY_RUN)
     # 2 shards + 1 group job (2 jobs inside); the localrule and rule all (no outputs) stay on the head.
     assert c == dict(groups=1, grouped=2, single=2)
