@@ -299,6 +299,12 @@ def _product_sums(hz: np.ndarray, weights: np.ndarray, orders) -> dict[int, np.n
     hz is (J, P): h at J nodes or samples. An order-r product is the product of its first r//2
     slots and of the rest, so the sum over j is one matrix product of the two halves'
     products (BLAS), instead of a gather and a reduction per multiset.
+
+    The same sums as the engine's ``moment_sums.sums`` on ``moment_terms``, kept in numpy for the
+    quadrature paths: here each order's products extend the order below row by row in a (T, J)
+    layout, and measured on 2^17 rows of 6 inputs (orders 2, 4, 6) this is 0.17 s against 0.40 s for
+    ``moment_sums.sums`` jitted and 0.30 s for its plan in numpy (with the jitted one the tests on
+    2 x 10^7 Monte Carlo neurons took 52-57 s instead of 16-19 s).
     """
     p = hz.shape[1]
     halves = {r: (r // 2, r - r // 2) for r in orders}
