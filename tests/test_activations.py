@@ -7,7 +7,7 @@ import pytest
 import yaml
 from scipy import integrate, special
 
-from nnqft import activations, config, exact, feynman, inputs, kernels, networks, rg
+from nnqft import activations, config, deep, exact, feynman, inputs, kernels, networks, ntk, rg
 from nnqft.activations import ACTIVATIONS
 
 NEW = ("tanh", "gelu", "sin", "linear")
@@ -257,3 +257,14 @@ def test_sin_box_integrals_converge_so_the_cutoff_may_be_infinite():
     for var in ("I4", "I4_y2", "J", "K4", "I6"):
         np.testing.assert_allclose(ds[var].values[1], ds[var].values[0], rtol=1e-14, atol=0)
     assert np.isfinite(ds.attrs["truncation_radius"])
+
+
+def test_only_gauss_net_depends_on_the_variance_and_deep_uses_refuse_it():
+    """Gauss-net's h(z; q) normalises by q(x, x) (so its kernel is translation invariant); every other
+    registered h is a function of z alone. A deep network, pair function or NTK of it is refused by name."""
+    assert [n for n in networks.ACTIVATIONS if activations.activation(n).depends_on_variance] == ["gauss"]
+    for build in (lambda: networks.NetworkSpec("gauss", 1, depth=2), lambda: deep.pair_functions("gauss"),
+                  lambda: ntk.analytic_ntk(np.eye(2), "gauss", 1.0, 1.0, 2)):
+        with pytest.raises(ValueError, match="'gauss' depends on the first layer's pre-activation variance"):
+            build()
+    networks.NetworkSpec("gauss", 1, depth=1)  # one hidden layer: q is the first layer's, as defined

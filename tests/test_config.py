@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nnqft import config, networks, ntk
+from nnqft import config, networks, ntk_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
@@ -53,6 +53,51 @@ def mutate(fn):
     ],
 )
 def test_bad_configs_name_the_key(change, message):
+    with pytest.raises(config.ConfigError, match=message):
+        config.validate(mutate(change))
+
+
+def _section(*path, **values):
+    """A change that sets ``values`` in the config section at ``path`` (created if the file omits it)."""
+    def change(c):
+        node = c
+        for part in path:
+            node = node.setdefault(part, {})
+        node.update(values)
+    return change
+
+
+GAUSS_POINT = {"activation": "gauss", "init": "critical", "c_w": 1.0, "c_b": 0.0, "input_set": "p1_d1"}
+
+
+@pytest.mark.parametrize("change, message", [
+    (_section("deep", n_networks=4001, n_blocks=20), r"'deep\.n_networks': 4001 is not a multiple of deep\.n_blocks = 20"),
+    (_section("deep", points={"g": GAUSS_POINT}), r"'deep\.points\.g\.activation': activation 'gauss' depends on"),
+    (_section("ntk", activations=["gauss"]), r"'ntk\.activations': activation 'gauss' depends on"),
+    (_section("ntk", activations=["tanh"]), r"'architectures\.tanh' is missing \(used by ntk\.activations\)"),
+    (_section("ntk", inputs=[[1.0, 0.0], [1.0]]), r"'ntk\.inputs': points of different dimensions \[1, 2\]"),
+    (_section("ntk", widths=[4, 8, 16], n_networks=[64, 64], n_blocks=8),
+     r"'ntk\.n_networks': 2 entries for 3 widths \[4, 8, 16\]"),
+    (_section("ntk", widths=[4, 8], n_networks=[100, 64], n_blocks=8),
+     r"'ntk\.n_networks': 100 \(width 4\) is not a multiple of ntk\.n_blocks = 8"),
+    (_section("ntk", "training", activation="gauss"), r"'ntk\.training\.activation': activation 'gauss' depends on"),
+    (_section("ntk", "training", widths=[16, 64, 256], n_networks=[64, 64], n_blocks=8),
+     r"'ntk\.training\.n_networks': 2 entries for 3 widths"),
+    (_section("ntk", "training", widths=[16, 64], n_networks=[64, 60], n_blocks=8),
+     r"'ntk\.training\.n_networks': 60 \(width 64\) is not a multiple of ntk\.training\.n_blocks = 8"),
+    (_section("ntk", "training", steps=[32, 8]), r"'ntk\.training\.steps': \[32, 8\] must be positive and increasing"),
+    (_section("ntk", "training", x_train=[[0.0, 1.0], [1.0, 0.0]], y_train=[1.0]),
+     r"'ntk\.training\.y_train': 1 targets for 2 inputs"),
+    (_section("ntk", "training", x_train=[[0.0, 1.0], [1.0]], y_train=[1.0, 2.0]),
+     r"'ntk\.training\.x_train': points of different dimensions \[1, 2\]"),
+    (_section("ntk", "training", x_train=[[0.0, 1.0], [1.0, 0.0]], y_train=[1.0, 2.0], x_test=[[1.0, 2.0, 3.0]]),
+     r"'ntk\.training\.x_test': points in d_in = 3, the training inputs in d_in = 2"),
+    (_section("ntk", "training", x_train=[[0.0, 1.0], [0.0, 1.0]], y_train=[1.0, 2.0], x_test=[[1.0, 2.0]]),
+     r"'ntk\.training\.x_train': repeated inputs make Theta\(X, X\) singular"),
+])
+def test_deep_and_ntk_cross_key_rules_name_the_key(change, message):
+    """Rules of the deep and NTK sections a schema cannot state: refused before any job, by key (each
+    of these configs passed validation and failed, or ran, inside a job before)."""
     with pytest.raises(config.ConfigError, match=message):
         config.validate(mutate(change))
 
@@ -291,6 +336,6 @@ def test_shipped_overlay_is_a_complete_config_over_the_default():
     per width, each a multiple of the blocks."""
     cfg = config.validate_user_configfiles([ROOT / "config" / "config.yaml", ROOT / "config" / "ntk_erf_depth.yaml"])
     section = cfg["ntk"]
-    sizes = ntk.networks_per_width(section["widths"], section["n_networks"])
+    sizes = ntk_settings.networks_per_width(section["widths"], section["n_networks"], section["n_blocks"])
     assert all(n % section["n_blocks"] == 0 for n in sizes)
     assert section["activations"] == ["erf"] and min(section["depths"]) >= 2

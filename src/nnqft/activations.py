@@ -113,6 +113,12 @@ class Activation:
     translation_invariant: bool = False
 
     @property
+    def depends_on_variance(self) -> bool:
+        """Whether h uses q (Gauss-net's normaliser). Such an h has no meaning in a deep network's
+        later layers, whose pre-activation variance is not the first layer's, nor in the NTK stage."""
+        return float(self.h(np.float64(0.3), 1.0)) != float(self.h(np.float64(0.3), 0.0))
+
+    @property
     def box_integrals(self) -> bool:
         """Whether nnqft.feynman's box integrals are feasible: they evaluate the propagator at
         10^4-10^6 nodes out to |y| = cutoff, which needs a closed-form kernel. Gauss-Hermite of
@@ -375,6 +381,14 @@ def activation(name: str) -> Activation:
         raise ValueError(
             f"unknown activation {name!r}; registered: {sorted(ACTIVATIONS)}"
         ) from None
+
+
+def require_h_alone(name: str, user: str) -> None:
+    """Raise ValueError if the activation's h uses q (``Activation.depends_on_variance``): ``user`` (deep
+    networks, the NTK) needs h(z) alone."""
+    if activation(name).depends_on_variance:
+        raise ValueError(f"activation {name!r} depends on the first layer's pre-activation variance q(x, x); "
+                         f"{user} need an h(z) of z alone")
 
 
 def with_box_integrals() -> list[str]:

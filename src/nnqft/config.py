@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from nnqft import activations
+from nnqft import activations, deep_settings, ntk_settings
 from nnqft.fieldtheory import aho_settings
 from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
@@ -171,6 +171,8 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     fieldtheory_settings.check(config)
     symmetry_settings.check(config)
     aho_settings.check(config)
+    deep_settings.check(config)
+    ntk_settings.check(config)
     warn_if_heavy(config)
     return config
 

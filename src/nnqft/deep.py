@@ -35,7 +35,7 @@ import numpy as np
 from scipy.special import roots_hermitenorm
 
 from nnqft import correlators, exact
-from nnqft.activations import activation, slot_covariance
+from nnqft.activations import activation, require_h_alone, slot_covariance
 from nnqft.networks import NetworkSpec
 
 PAIR_NODES = 160  # 2-D Gauss-Hermite nodes per axis of the pair expectations (quadrature activations)
@@ -215,9 +215,7 @@ def _quadrature_pair(name: str, n: int = PAIR_NODES):
 
 def pair_functions(name: str, n: int = PAIR_NODES):
     """(pair, diag) functions of an activation (closed form where one exists, else quadrature)."""
-    if activation(name).h(np.float64(0.3), 1.0) != activation(name).h(np.float64(0.3), 0.0):
-        raise ValueError(f"activation {name!r} depends on the first layer's pre-activation variance; "
-                         f"deep networks need h(z) alone")
+    require_h_alone(name, "deep networks")
     return _PAIR_CLOSED.get(name) or _quadrature_pair(name, n)
 
 

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqft.activations import ACTIVATIONS, Activation, activation  # noqa: F401 (re-exported)
+from nnqft.activations import ACTIVATIONS, Activation, activation, require_h_alone  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,15 @@ class NetworkSpec:
     width_multipliers: tuple[int, ...] = ()
 
     def __post_init__(self):
-        act = activation(self.activation)
+        activation(self.activation)  # raises for a name the registry lacks
         if self.depth < 1:
             raise ValueError(f"depth must be >= 1, got {self.depth}")
         if self.width_multipliers and (len(self.width_multipliers) != self.depth - 1
                                        or min(self.width_multipliers) < 1):
             raise ValueError(f"width_multipliers needs depth - 1 = {self.depth - 1} integers >= 1, "
                              f"got {self.width_multipliers}")
-        if self.depth > 1 and act.h(0.3, 1.0) != act.h(0.3, 0.0):
-            raise ValueError(f"activation {self.activation!r} depends on the first layer's pre-activation "
-                             f"variance q(x, x); deep networks (depth = {self.depth}) need h(z) alone")
+        if self.depth > 1:
+            require_h_alone(self.activation, f"deep networks (depth = {self.depth})")
         if self.d_in < 1 or self.d_out < 1:
             raise ValueError(f"d_in and d_out must be >= 1, got {self.d_in}, {self.d_out}")
         if self.sw <= 0 or self.sb < 0:

@@ -37,7 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from nnqft import deep, deviation, estimators
-from nnqft.activations import activation
+from nnqft.activations import activation, require_h_alone
 
 
 def derivative_kernel(name: str, k: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ def derivative_kernel(name: str, k: np.ndarray) -> np.ndarray:
 def analytic_ntk(x, name: str, sw: float, sb: float, depth: int) -> np.ndarray:
     """Infinite-width NTK Theta(l) of layers 1..depth+1 on inputs x (P, d_in), shape (depth+1, P, P);
     the last one is the network output's."""
-    check_activation(name)
+    require_h_alone(name, "the NTK stage's networks")
     kernels = deep.nngp_kernels(x, name, sw**2, sb**2, depth)
     thetas = [kernels[0]]
     for layer in range(depth):
@@ -90,14 +90,6 @@ def unflatten(sizes, theta):
 def sample_params(sizes, batch: int, *, key, dtype=jnp.float32):
     """A batch of networks: every parameter ~ N(0, 1), drawn as one flat block (fast on CPU)."""
     return unflatten(sizes, jax.random.normal(key, (batch, n_parameters(sizes)), dtype))
-
-
-def check_activation(name: str) -> None:
-    """Deep networks need h(z) alone: Gauss-net's h(z; q) normalises by the first layer's variance q."""
-    h = activation(name).h
-    if float(h(np.float64(0.3), 1.0)) != float(h(np.float64(0.3), 0.0)):
-        raise ValueError(f"activation {name!r} depends on the first layer's pre-activation variance; "
-                         f"the NTK stage needs h(z) alone")
 
 
 def preactivation(h, w, b, sw: float, sb: float):
@@ -174,7 +166,7 @@ def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple,
 
     Cached on its hashable arguments, so ``nnqft.blocks`` compiles each (depth, width) once.
     """
-    check_activation(name)
+    require_h_alone(name, "the NTK stage's networks")
     x = np.array(x_rows, dtype=np.float64)
     depth = len(sizes) - 2
     response = fluctuation_response(name, sw, sb, depth, x_rows) if has_control_variate(name) and depth >= 2 else None
@@ -192,14 +184,6 @@ def ntk_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: tuple,
         return jax.vmap(one)(sample_params(sizes, batch, key=key, dtype=jnp.dtype(dtype)))
 
     return per_network
-
-
-def networks_per_width(widths, n_networks) -> list[int]:
-    """The ensemble size of each width (one per width: wide deep networks cost ~ L n^2 each)."""
-    if len(n_networks) != len(widths):
-        raise ValueError(f"ntk.n_networks has {len(n_networks)} entries for {len(widths)} widths {list(widths)}; "
-                         f"give one ensemble size per width")
-    return [int(m) for m in n_networks]
 
 
 def footprint(sizes, n_points: int) -> int:

@@ -26,14 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from nnqft import deviation, estimators, ntk
-
-
-def recorded_steps(steps) -> tuple[int, ...]:
-    """The recorded step counts, increasing and positive (they cut the training into segments)."""
-    out = tuple(int(t) for t in steps)
-    if not out or out[0] < 1 or any(b <= a for a, b in zip(out, out[1:])):
-        raise ValueError(f"ntk.training.steps = {list(steps)} must be positive and increasing")
-    return out
+from nnqft.activations import require_h_alone
 
 
 def learning_rate(theta_train: np.ndarray, fraction: float) -> float:
@@ -93,7 +86,7 @@ def training_statistics(name: str, sw: float, sb: float, sizes: tuple, x_rows: t
     ``x_rows`` are the training inputs followed by the test inputs; the first len(y) are trained on;
     ``theta_rows`` is the analytic NTK on them.
     """
-    ntk.check_activation(name)
+    require_h_alone(name, "trained networks")
     m = len(y)
     x_all = np.array(x_rows, dtype=np.float64)
     theta = np.array(theta_rows)

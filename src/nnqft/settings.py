@@ -7,12 +7,21 @@ library functions never see a config dict. The stage sections have their own bui
 
 from __future__ import annotations
 
+from nnqft.activations import require_h_alone
 from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 
 
 class ConfigError(ValueError):
     """A config value that is missing, unknown or out of range; the message names the key."""
+
+
+def check_h_alone(name: str, key: str) -> None:
+    """``activations.require_h_alone`` for the activation chosen by config key ``key``."""
+    try:
+        require_h_alone(name, "deep networks and the NTK")
+    except ValueError as exc:
+        raise ConfigError(f"config key '{key}': {exc}") from None
 
 
 def network_spec(config: dict, activation: str, d_in: int, d_out: int = 1) -> NetworkSpec:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nnqft import deep, io, ntk, ntk_training, runlog, settings
+from nnqft import deep, io, ntk, ntk_settings, ntk_training, runlog, settings
 
 log = runlog.to_file(snakemake.log[0])  # noqa: F821 (snakemake is injected)
 cfg = snakemake.params.settings  # noqa: F821 (the config part this rule reads)
@@ -10,14 +10,15 @@ tr = cfg["ntk"]["training"]
 name, depth = tr["activation"], int(tr["depth"])
 sw, sb = float(tr["sw"]), float(tr["sb"])
 x_train, y_train, x_test = (np.asarray(tr[k], dtype=np.float64) for k in ("x_train", "y_train", "x_test"))
-steps = ntk_training.recorded_steps(tr["steps"])
+steps = ntk_settings.recorded_steps(tr["steps"])
 x_all = np.concatenate([x_train, x_test])
 theta = ntk.analytic_ntk(x_all, name, sw, sb, depth)[-1]
 kernel = deep.nngp_kernels(x_all, name, sw**2, sb**2, depth)[-1]
 eta = ntk_training.learning_rate(theta[: len(x_train), : len(x_train)], float(tr["lr_fraction"]))
 mean, var = ntk_training.prediction(theta, kernel, y_train, eta, steps)
 means = []
-for width, n_networks in zip(tr["widths"], ntk.networks_per_width(tr["widths"], tr["n_networks"])):
+sizes = ntk_settings.networks_per_width(tr["widths"], tr["n_networks"], tr["n_blocks"], "ntk.training")
+for width, n_networks in zip(tr["widths"], sizes):
     sampling = settings.sampling(cfg, n_networks, tr["n_blocks"])
     means.append(ntk_training.run(name, sw, sb, depth, width, x_train, y_train, x_test, eta, steps, sampling,
                                   f"ntk/training/{name}/L{depth}"))
