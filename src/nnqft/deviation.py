@@ -68,11 +68,27 @@ def connected_table(ds: xr.Dataset, n: int = 6) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def weighted_least_squares(design: np.ndarray, y: np.ndarray, sigma: np.ndarray):
+    """Fit y = design @ coef with independent errors sigma: (coef, standard errors, chi2/dof).
+
+    The standard errors are scaled by sqrt(chi2/dof) when that exceeds 1, so a poor fit widens
+    rather than hides them; chi2/dof is NaN (and no scaling) without degrees of freedom.
+    """
+    wdesign = design / sigma[:, None]
+    coef, *_ = np.linalg.lstsq(wdesign, y / sigma, rcond=None)
+    cov = np.linalg.inv(wdesign.T @ wdesign)
+    dof = len(y) - design.shape[1]
+    chi2 = float(np.sum(((y - design @ coef) / sigma) ** 2))
+    chi2_dof = chi2 / dof if dof > 0 else np.nan
+    scale = np.sqrt(max(chi2_dof, 1.0)) if dof > 0 else 1.0
+    return coef, np.sqrt(np.diag(cov)) * scale, chi2_dof
+
+
 def loglog_slope(widths, m, m_stderr) -> dict:
     """Weighted least-squares fit of log10 m = a + s log10 N, errors propagated to log space.
 
-    Returns slope, its standard error (scaled by sqrt(chi2/dof) when that exceeds 1, so a poor
-    fit widens rather than hides the error), intercept and chi2/dof. Needs two or more points.
+    Returns slope, its standard error (``weighted_least_squares``), intercept and chi2/dof. Needs
+    two or more points.
     """
     widths, m, m_stderr = (np.asarray(v, dtype=np.float64) for v in (widths, m, m_stderr))
     nan = dict(slope=np.nan, slope_stderr=np.nan, intercept=np.nan, chi2_dof=np.nan)
@@ -81,14 +97,19 @@ def loglog_slope(widths, m, m_stderr) -> dict:
     y = np.log10(m)
     sigma = m_stderr / (m * np.log(10))
     design = np.column_stack([np.ones_like(y), np.log10(widths)])
-    wdesign = design / sigma[:, None]
-    coef, *_ = np.linalg.lstsq(wdesign, y / sigma, rcond=None)
-    cov = np.linalg.inv(wdesign.T @ wdesign)
-    dof = len(y) - 2
-    chi2 = float(np.sum(((y - design @ coef) / sigma) ** 2))
-    chi2_dof = chi2 / dof if dof > 0 else np.nan
-    scale = np.sqrt(max(chi2_dof, 1.0)) if dof > 0 else 1.0
-    return dict(slope=coef[1], slope_stderr=np.sqrt(cov[1, 1]) * scale, intercept=coef[0], chi2_dof=chi2_dof)
+    coef, stderr, chi2_dof = weighted_least_squares(design, y, sigma)
+    return dict(slope=coef[1], slope_stderr=stderr[1], intercept=coef[0], chi2_dof=chi2_dof)
+
+
+def inverse_width_terms(widths, m, m_stderr) -> dict:
+    """Weighted fit of m = b1 / N + b2 / N^2: the leading coefficient and the next order, with errors
+    (``weighted_least_squares``) and chi2/dof. Needs three or more points (one degree of freedom);
+    NaN otherwise. A log-log slope off -1 with a resolved b2 is curvature, not another power."""
+    widths, m, m_stderr = (np.asarray(v, dtype=np.float64) for v in (widths, m, m_stderr))
+    if len(widths) < 3:
+        return dict(b1=np.nan, b1_stderr=np.nan, b2=np.nan, b2_stderr=np.nan, b_chi2_dof=np.nan)
+    coef, stderr, chi2_dof = weighted_least_squares(np.column_stack([1 / widths, 1 / widths**2]), m, m_stderr)
+    return dict(b1=coef[0], b1_stderr=stderr[0], b2=coef[1], b2_stderr=stderr[1], b_chi2_dof=chi2_dof)
 
 
 EXPECTED_SLOPE = {"m2": np.nan, "m4": -1.0, "m6": -1.0, "G6c": -2.0}

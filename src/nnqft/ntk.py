@@ -479,24 +479,31 @@ def fluctuation_table(datasets) -> pd.DataFrame:
 def slope_rows(fluctuations: pd.DataFrame) -> pd.DataFrame:
     """Log-log slopes: the resolved bias (plain and control-variate estimator) and the relative variance
     against width at each depth (expected -1 and -1), and the relative variance against depth at each
-    width (PDLT: +1)."""
+    width (PDLT: +1). The bias rows also carry the fit bias = b1/n + b2/n^2 over the same widths
+    (``deviation.inverse_width_terms``): b1 is the 1/n coefficient, b2 the curvature a slope cannot tell
+    from another power."""
     rows = []
+    no_terms = deviation.inverse_width_terms([], [], [])
     for (act, depth), grp in fluctuations.groupby(["activation", "depth"], sort=True):
         fits = [("bias", grp[grp["bias_resolved"]], "bias", -1.0), ("relvar", grp, "relvar", -1.0)]
         if grp["relvar_cv"].notna().any():
             fits.append(("bias_cv", grp[grp["bias_cv_resolved"]], "bias_cv", -1.0))
         for quantity, sub, value, expected in fits:
             fit = deviation.loglog_slope(sub["width"], sub[value], sub[f"{value}_stderr"])
+            terms = (deviation.inverse_width_terms(sub["width"], sub[value], sub[f"{value}_stderr"])
+                     if quantity.startswith("bias") else no_terms)
             rows.append(dict(activation=act, quantity=quantity, against="width", depth=depth, width=np.nan, **fit,
                              n_points=len(sub), points=" ".join(str(w) for w in sub["width"]),
-                             expected_slope=expected))
+                             expected_slope=expected, **terms))
     for (act, width), grp in fluctuations.groupby(["activation", "width"], sort=True):
         if grp["depth"].nunique() < 2:
             continue
         fit = deviation.loglog_slope(grp["depth"], grp["relvar"], grp["relvar_stderr"])
         rows.append(dict(activation=act, quantity="relvar", against="depth", depth=np.nan, width=width, **fit,
-                         n_points=len(grp), points=" ".join(str(d) for d in grp["depth"]), expected_slope=1.0))
+                         n_points=len(grp), points=" ".join(str(d) for d in grp["depth"]), expected_slope=1.0,
+                         **no_terms))
     out = pd.DataFrame(rows)
-    # NaN: depth of the rows against depth, width of those against width, a fit of < 2 (3) points
-    out.attrs["allow_nonfinite"] = ["depth", "width", "slope", "slope_stderr", "intercept", "chi2_dof"]
+    # NaN: depth of the rows against depth, width of those against width, a fit of < 2 (3) points, the
+    # b1, b2 terms of the variance rows and of bias fits over < 3 widths
+    out.attrs["allow_nonfinite"] = ["depth", "width", "slope", "slope_stderr", "intercept", "chi2_dof", *no_terms]
     return out
