@@ -21,7 +21,7 @@ from nnqft import activations, deep_settings, ntk_settings
 from nnqft.fieldtheory import aho_settings
 from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
-from nnqft.settings import ConfigError
+from nnqft.settings import ConfigError, check_blocks
 from nnqft.symmetry import settings as symmetry_settings
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -179,11 +179,7 @@ def validate(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
 
 def _check_cross_keys(config: dict) -> None:
     dev = config["deviation"]
-    if dev["n_networks"] % dev["n_blocks"]:
-        raise ConfigError(
-            f"config key 'deviation.n_networks': {dev['n_networks']} is not a multiple of "
-            f"deviation.n_blocks = {dev['n_blocks']}"
-        )
+    check_blocks("deviation.n_networks", dev["n_networks"], "deviation.n_blocks", dev["n_blocks"])
     if dev["n_blocks"] % dev["background_chunks"]:
         raise ConfigError(
             f"config key 'deviation.background_chunks': {dev['background_chunks']} does not divide "
@@ -203,11 +199,7 @@ def _check_cross_keys(config: dict) -> None:
                     f"drop {d_in} or {name!r} from deviation.activations"
                 )
     ind = config["independence"]
-    if ind["n_networks"] % ind["n_blocks"]:
-        raise ConfigError(
-            f"config key 'independence.n_networks': {ind['n_networks']} is not a multiple of "
-            f"independence.n_blocks = {ind['n_blocks']}"
-        )
+    check_blocks("independence.n_networks", ind["n_networks"], "independence.n_blocks", ind["n_blocks"])
     if ind["activation"] not in config["architectures"]:
         raise ConfigError(f"config key 'architectures.{ind['activation']}' is missing (used by independence.activation)")
     for name in dev["activations"]:
@@ -219,10 +211,7 @@ def _check_cross_keys(config: dict) -> None:
 
 def _check_eft(config: dict) -> None:
     eft, dev = config["eft"], config["deviation"]
-    if eft["n_networks"] % eft["n_blocks"]:
-        raise ConfigError(
-            f"config key 'eft.n_networks': {eft['n_networks']} is not a multiple of eft.n_blocks = {eft['n_blocks']}"
-        )
+    check_blocks("eft.n_networks", eft["n_networks"], "eft.n_blocks", eft["n_blocks"])
     for name in eft["activations"]:
         if name not in config["architectures"]:
             raise ConfigError(f"config key 'architectures.{name}' is missing (used by eft.activations)")

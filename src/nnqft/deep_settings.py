@@ -6,7 +6,7 @@ raises ``ConfigError`` naming the key.
 
 from __future__ import annotations
 
-from nnqft.settings import ConfigError, check_h_alone
+from nnqft.settings import check_blocks, check_h_alone
 
 SECTION = "deep"
 
@@ -14,8 +14,6 @@ SECTION = "deep"
 def check(config: dict) -> None:
     """Equal blocks, and activations of z alone at every point; raises ConfigError with the offending key."""
     d = config[SECTION]
-    if d["n_networks"] % d["n_blocks"]:
-        raise ConfigError(f"config key '{SECTION}.n_networks': {d['n_networks']} is not a multiple of "
-                          f"{SECTION}.n_blocks = {d['n_blocks']}")
+    check_blocks(f"{SECTION}.n_networks", d["n_networks"], f"{SECTION}.n_blocks", d["n_blocks"])
     for name, point in d["points"].items():
         check_h_alone(point["activation"], f"{SECTION}.points.{name}.activation")

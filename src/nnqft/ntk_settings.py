@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnqft.settings import ConfigError, check_h_alone
+from nnqft.settings import ConfigError, check_blocks, check_h_alone, input_points
 
 SECTION = "ntk"
 
@@ -21,10 +21,8 @@ def networks_per_width(widths, n_networks, n_blocks: int, key: str = SECTION) ->
     if len(n_networks) != len(widths):
         raise ConfigError(f"config key '{key}.n_networks': {len(n_networks)} entries for {len(widths)} widths "
                           f"{list(widths)} ({key}.widths); give one ensemble size per width")
-    for width, n in zip(widths, n_networks):
-        if n % n_blocks:
-            raise ConfigError(f"config key '{key}.n_networks': {n} (width {width}) is not a multiple of "
-                              f"{key}.n_blocks = {n_blocks}")
+    for i, n in enumerate(n_networks):
+        check_blocks(f"{key}.n_networks[{i}]", n, f"{key}.n_blocks", n_blocks)
     return [int(n) for n in n_networks]
 
 
@@ -36,14 +34,6 @@ def recorded_steps(steps) -> tuple[int, ...]:
     return out
 
 
-def _points(points, key: str) -> np.ndarray:
-    """Input points as a (P, d_in) array; every point must have the same dimension."""
-    lengths = sorted({len(p) for p in points})
-    if len(lengths) != 1:
-        raise ConfigError(f"config key '{key}': points of different dimensions {lengths}")
-    return np.asarray(points, dtype=np.float64)
-
-
 def check(config: dict) -> None:
     """Cross-key rules of the section; raises ConfigError with the offending key."""
     s = config[SECTION]
@@ -51,14 +41,14 @@ def check(config: dict) -> None:
         if name not in config["architectures"]:
             raise ConfigError(f"config key 'architectures.{name}' is missing (used by {SECTION}.activations)")
         check_h_alone(name, f"{SECTION}.activations")
-    _points(s["inputs"], f"{SECTION}.inputs")
+    input_points(s["inputs"], f"{SECTION}.inputs")
     networks_per_width(s["widths"], s["n_networks"], s["n_blocks"])
     tr = s["training"]
     check_h_alone(tr["activation"], f"{SECTION}.training.activation")
     networks_per_width(tr["widths"], tr["n_networks"], tr["n_blocks"], f"{SECTION}.training")
     recorded_steps(tr["steps"])
-    x_train = _points(tr["x_train"], f"{SECTION}.training.x_train")
-    x_test = _points(tr["x_test"], f"{SECTION}.training.x_test")
+    x_train = input_points(tr["x_train"], f"{SECTION}.training.x_train")
+    x_test = input_points(tr["x_test"], f"{SECTION}.training.x_test")
     if len(tr["y_train"]) != len(x_train):
         raise ConfigError(f"config key '{SECTION}.training.y_train': {len(tr['y_train'])} targets for "
                           f"{len(x_train)} inputs ({SECTION}.training.x_train)")

@@ -7,6 +7,8 @@ library functions never see a config dict. The stage sections have their own bui
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnqft.activations import require_h_alone
 from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
@@ -14,6 +16,21 @@ from nnqft.networks import NetworkSpec
 
 class ConfigError(ValueError):
     """A config value that is missing, unknown or out of range; the message names the key."""
+
+
+def check_blocks(key: str, n_networks: int, blocks_key: str, n_blocks: int) -> None:
+    """An ensemble of ``n_networks`` (config key ``key``) must split into the ``n_blocks`` equal blocks of
+    config key ``blocks_key`` (the blocks are the unit of the random streams and of the errors)."""
+    if n_networks % n_blocks:
+        raise ConfigError(f"config key '{key}': {n_networks} is not a multiple of {blocks_key} = {n_blocks}")
+
+
+def input_points(points, key: str) -> np.ndarray:
+    """The input points of config key ``key`` as a (P, d_in) float64 array: every point of one dimension."""
+    dims = sorted({len(p) for p in points})
+    if len(dims) != 1:
+        raise ConfigError(f"config key '{key}': points of different dimensions {dims}")
+    return np.asarray(points, dtype=np.float64)
 
 
 def check_h_alone(name: str, key: str) -> None:

@@ -8,7 +8,7 @@ Library functions never see the config dict: scripts call these helpers and pass
 from __future__ import annotations
 
 from nnqft import settings as nnqft_settings
-from nnqft.settings import ConfigError
+from nnqft.settings import ConfigError, check_blocks
 from nnqft.fieldtheory import cosnet, phi4
 from nnqft.blocks import Sampling
 
@@ -26,10 +26,7 @@ def check(config: dict) -> None:
     n_blocks = ft["n_blocks"]
     for part, count in [("propagator", "n_networks"), ("phi4", "n_networks"), ("cluster", "n_networks"),
                         ("cluster", "phi4_networks"), ("cluster", "gp_samples"), ("action", "n_networks"), ("os", "n_networks")]:
-        value = ft[part][count]
-        if value % n_blocks:
-            raise ConfigError(f"config key '{_key(part, count)}': {value} is not a multiple of "
-                              f"{_key('n_blocks')} = {n_blocks}")
+        check_blocks(_key(part, count), ft[part][count], _key("n_blocks"), n_blocks)
     act = ft["action"]
     if len(act["n_sites"]) != len(act["d"]):
         raise ConfigError(f"config key '{_key('action', 'n_sites')}': {act['n_sites']} needs one entry per "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nnqft import settings as nnqft_settings
-from nnqft.settings import ConfigError
+from nnqft.settings import ConfigError, check_blocks, input_points
 from nnqft.symmetry import imagedata
 from nnqft.blocks import Sampling
 from nnqft.activations import activation
@@ -45,8 +45,7 @@ def check(config: dict) -> None:
     counts = [(_key("n_networks"), sym["n_networks"])]
     counts += [(_key("power", "n_networks") + f"[{i}]", n) for i, n in enumerate(sym["power"]["n_networks"])]
     for key, value in counts:
-        if value % n_blocks:
-            raise ConfigError(f"config key '{key}': {value} is not a multiple of {_key('n_blocks')} = {n_blocks}")
+        check_blocks(key, value, _key("n_blocks"), n_blocks)
     need = max_contrasts(sym) + MIN_DOF
     if n_blocks < need:
         raise ConfigError(
@@ -57,9 +56,7 @@ def check(config: dict) -> None:
     smallest = min([*sym["output_rotation"]["d_out"], sym["power"]["d_out"]])
     if k > smallest:
         raise ConfigError(f"config key '{_key('controls', 'k')}': {k} rows exceed d_out = {smallest}")
-    lengths = {len(p) for p in sym["output_rotation"]["inputs"]}
-    if len(lengths) != 1:
-        raise ConfigError(f"config key '{_key('output_rotation', 'inputs')}': points of different lengths {sorted(lengths)}")
+    input_points(sym["output_rotation"]["inputs"], _key("output_rotation", "inputs"))
     tr = sym["training"]
     if 0 not in tr["k"]:
         raise ConfigError(f"config key '{_key('training', 'k')}': {tr['k']} must contain 0 (the unbroken baseline)")
