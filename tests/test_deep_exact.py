@@ -122,8 +122,10 @@ def test_one_layer_linear_is_p3_duality(n):
 
 
 def test_deep_linear_moments_match_monte_carlo():
+    """Four inputs, so every multiset class of the 4-pt (1+1+1+1 included) and most of the 6-pt's are
+    checked at depth 3 (the other deep-linear tests use at most three inputs)."""
     rng = np.random.default_rng(5)
-    x = X3[:2]
+    x = np.vstack([X3, [0.2, 0.6, 0.5]])
     widths = [2, 3, 2]
     mc = _mc_moments(_deep_forward(x, widths, 1.3, 0.4, lambda z: z), 400_000, x, rng)
     ex = deep_exact.linear_correlators(x, 1.3, 0.4, [1 / n for n in widths])
