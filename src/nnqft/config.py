@@ -21,7 +21,7 @@ from nnqft import activations, deep_settings, ntk_settings
 from nnqft.fieldtheory import aho_settings
 from nnqft.fieldtheory import settings as fieldtheory_settings
 from nnqft.networks import ACTIVATIONS, NetworkSpec
-from nnqft.settings import ConfigError, check_blocks
+from nnqft.settings import ConfigError, check_architecture, check_blocks
 from nnqft.symmetry import settings as symmetry_settings
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -200,11 +200,9 @@ def _check_cross_keys(config: dict) -> None:
                 )
     ind = config["independence"]
     check_blocks("independence.n_networks", ind["n_networks"], "independence.n_blocks", ind["n_blocks"])
-    if ind["activation"] not in config["architectures"]:
-        raise ConfigError(f"config key 'architectures.{ind['activation']}' is missing (used by independence.activation)")
+    check_architecture(config, ind["activation"], "independence.activation")
     for name in dev["activations"]:
-        if name not in config["architectures"]:
-            raise ConfigError(f"config key 'architectures.{name}' is missing (used by deviation.activations)")
+        check_architecture(config, name, "deviation.activations")
         if name not in ACTIVATIONS:  # schema and registry must agree
             raise ConfigError(f"config key 'deviation.activations': unknown activation {name!r}")
 
@@ -213,8 +211,7 @@ def _check_eft(config: dict) -> None:
     eft, dev = config["eft"], config["deviation"]
     check_blocks("eft.n_networks", eft["n_networks"], "eft.n_blocks", eft["n_blocks"])
     for name in eft["activations"]:
-        if name not in config["architectures"]:
-            raise ConfigError(f"config key 'architectures.{name}' is missing (used by eft.activations)")
+        check_architecture(config, name, "eft.activations")
         for key in ("widths", "cutoffs"):
             if name not in eft[key]:
                 raise ConfigError(f"config key 'eft.{key}.{name}' is missing (used by eft.activations)")

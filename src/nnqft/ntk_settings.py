@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnqft.settings import ConfigError, check_blocks, check_h_alone, input_points
+from nnqft.settings import ConfigError, check_architecture, check_blocks, check_h_alone, input_points
 
 SECTION = "ntk"
 
@@ -38,8 +38,7 @@ def check(config: dict) -> None:
     """Cross-key rules of the section; raises ConfigError with the offending key."""
     s = config[SECTION]
     for name in s["activations"]:
-        if name not in config["architectures"]:
-            raise ConfigError(f"config key 'architectures.{name}' is missing (used by {SECTION}.activations)")
+        check_architecture(config, name, f"{SECTION}.activations")
         check_h_alone(name, f"{SECTION}.activations")
     input_points(s["inputs"], f"{SECTION}.inputs")
     networks_per_width(s["widths"], s["n_networks"], s["n_blocks"])

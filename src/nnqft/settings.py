@@ -25,6 +25,12 @@ def check_blocks(key: str, n_networks: int, blocks_key: str, n_blocks: int) -> N
         raise ConfigError(f"config key '{key}': {n_networks} is not a multiple of {blocks_key} = {n_blocks}")
 
 
+def check_architecture(config: dict, name: str, used_by: str) -> None:
+    """The activation ``name`` that ``used_by`` names must have an ``architectures`` entry (its sw, sb)."""
+    if name not in config["architectures"]:
+        raise ConfigError(f"config key 'architectures.{name}' is missing (used by {used_by})")
+
+
 def input_points(points, key: str) -> np.ndarray:
     """The input points of config key ``key`` as a (P, d_in) float64 array: every point of one dimension."""
     dims = sorted({len(p) for p in points})

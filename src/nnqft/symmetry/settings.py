@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nnqft import settings as nnqft_settings
-from nnqft.settings import ConfigError, check_blocks, input_points
+from nnqft.settings import ConfigError, check_architecture, check_blocks, input_points
 from nnqft.symmetry import imagedata
 from nnqft.blocks import Sampling
 from nnqft.activations import activation
@@ -63,8 +63,7 @@ def check(config: dict) -> None:
     used = {sym["output_rotation"]["activation"], sym["translation"]["activation"], sym["power"]["activation"],
             *sym["input_rotation"]["activations"]}
     for name in sorted(used):
-        if name not in config["architectures"]:
-            raise ConfigError(f"config key 'architectures.{name}' is missing (used by the {SECTION} section)")
+        check_architecture(config, name, f"the {SECTION} section")
 
 
 def sampling(config: dict, n_networks: int | None = None) -> Sampling:
