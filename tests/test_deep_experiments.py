@@ -57,7 +57,7 @@ def test_rows_take_the_exact_error_where_one_is_given():
     plain, = dx._rows_of(*args)
     jack = kappa.std(ddof=1) / np.sqrt(10) * g.mean()  # the jackknife of a mean is the standard error
     assert plain["measured_stderr"] == pytest.approx(jack) and plain["jackknife_stderr"] == plain["measured_stderr"]
-    exact, = dx._rows_of(*args, exact_sd=np.array([0.3, 0.6]))
+    exact, = dx._rows_of(*args, exact_sd={"2": 0.45})
     assert exact["measured_stderr"] == pytest.approx(0.45) and exact["jackknife_stderr"] == pytest.approx(jack)
     assert exact["z_exact"] == pytest.approx((1.5 * kappa.mean() - 1.5) / 0.45)
     assert exact["z_theory"] == pytest.approx((1.5 * kappa.mean() - 0.75) / 0.45)

@@ -217,35 +217,35 @@ def _arranged(moment: np.ndarray, matching, formal: bool) -> np.ndarray:
 def _wishart_step(moments: dict, c_w: float, c_b: float, u, formal: bool, degree: int) -> dict:
     """M_m(l+1) for every m in ``moments`` from M_j(l), j <= m (Kh' = C_b + C_W W)."""
     p = moments[1].shape[-1]
+    lead = 1 if formal else 0
     out = {}
     for m in moments:
         shape = ((degree + 1,) if formal else ()) + (p,) * (2 * m)
         total = np.zeros(shape)
         for size in range(m + 1):
+            if size == 0:  # every factor is the constant C_b
+                w = np.zeros(shape)
+                w[0 if formal else ...] = 1.0
+            else:  # E[W^(x)size]: the same for every choice of the factors that carry W
+                w = 0.0
+                for matching, comps in _matchings_with_components(size):
+                    part = _arranged(moments[size], matching, formal)
+                    w = w + _times(part, _poly_factor(u, size - comps, formal, degree), formal)
+                w = np.expand_dims(w, tuple(range(w.ndim, w.ndim + 2 * (m - size))))
             for chosen in itertools.combinations(range(m), size):
-                if size == 0:  # every factor is the constant C_b
-                    term = np.zeros(shape)
-                    term[0 if formal else ...] = 1.0
-                else:
-                    w = 0.0
-                    for matching, comps in _matchings_with_components(size):
-                        part = _arranged(moments[size], matching, formal)
-                        w = w + _times(part, _poly_factor(u, size - comps, formal, degree), formal)
-                    # put the chosen factors' slots in place; the others are the constant C_b
-                    w = np.expand_dims(w, tuple(range(w.ndim, w.ndim + 2 * (m - size))))
-                    order = [2 * i + e for i in chosen for e in (0, 1)]
-                    order += [2 * i + e for i in range(m) if i not in chosen for e in (0, 1)]
-                    lead = 1 if formal else 0
-                    w = np.moveaxis(w, list(range(lead, lead + 2 * m)), [lead + o for o in order])
-                    term = np.broadcast_to(w, shape)
-                total = total + c_b ** (m - size) * c_w**size * term
+                # put the chosen factors' slots in place; the others are the constant C_b
+                order = [2 * i + e for i in chosen for e in (0, 1)]
+                order += [2 * i + e for i in range(m) if i not in chosen for e in (0, 1)]
+                placed = np.moveaxis(w, list(range(lead, lead + 2 * m)), [lead + o for o in order])
+                total += c_b ** (m - size) * c_w**size * placed
         out[m] = total
     return out
 
 
-def linear_kernel_moments(x, c_w: float, c_b: float, inverse_widths, m_max: int = 3, *, formal: bool = False):
-    """M_m = E[Kh^(x)m] of the output layer's empirical kernel of a deep linear network, m <= m_max:
-    {m: (P,)*2m}, or with a leading axis of coefficients in u (formal)."""
+def linear_kernel_moment_layers(x, c_w: float, c_b: float, inverse_widths, m_max: int = 3, *, formal: bool = False):
+    """Yields, for l = 1 .. len(inverse_widths), M_m = E[Kh^(x)m] of the output layer's empirical kernel
+    of the deep linear network with hidden widths 1/inverse_widths[:l], m <= m_max: {m: (P,)*2m}, or
+    with a leading axis of coefficients in u (formal). One recursion gives every shallower depth."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     u = np.asarray(inverse_widths, dtype=np.float64)
     if u.ndim != 1 or len(u) < 1 or np.any(u <= 0):
@@ -264,7 +264,64 @@ def linear_kernel_moments(x, c_w: float, c_b: float, inverse_widths, m_max: int 
         moments[m] = tensor
     for ul in u:
         moments = _wishart_step(moments, c_w, c_b, ul, formal, degree)
-    return moments
+        yield moments
+
+
+def linear_kernel_moments(x, c_w: float, c_b: float, inverse_widths, m_max: int = 3, *, formal: bool = False):
+    """M_m = E[Kh^(x)m] of the output layer's empirical kernel of a deep linear network, m <= m_max:
+    {m: (P,)*2m}, or with a leading axis of coefficients in u (formal)."""
+    *_, last = linear_kernel_moment_layers(x, c_w, c_b, inverse_widths, m_max, formal=formal)
+    return last
+
+
+def _multiset_tensor(weights: np.ndarray, p: int, n: int) -> np.ndarray:
+    """The (P,)*n tensor that holds w_t at the sorted index tuple of multiset t and 0 elsewhere."""
+    out = np.zeros((p,) * n)
+    out[tuple(correlators.multisets(p, n).T)] = weights
+    return out
+
+
+def linear_estimator_stderr(moments: dict, n_networks: int, weights: dict) -> dict:
+    """Exact standard deviation of sum_t w_t kappa_n(t) estimated by the Rao-Blackwell estimator from
+    ``n_networks`` independent deep linear nets, for n = 2 (the 2-pt) and n = 4 (the connected 4-pt):
+    ``weights`` {n: (k, T_n)} on ``multisets(P, n)`` -> {n: (k,)}; ``moments`` from
+    ``linear_kernel_moments(..., m_max=4)`` (numeric).
+
+    Per network the estimator averages E[f_a f_b | Kh] = Kh_ab and E[f_a f_b f_c f_d | Kh] = the three
+    pairings of Kh, and kappa_4 = m_4 - (m_2 m_2 over the pairings). Delta method, exact at leading
+    order in 1/N: Var = Var(psi(Kh)) / N with psi the estimator's influence function at the exact
+    means mu = M_1, psi = q(Kh) - L:Kh, q(K) = sum_abcd B_abcd K_ab K_cd, B the weights spread over
+    the pairings, L_cd = sum_ab (B_abcd + B_cdab) mu_ab. Var(psi) needs M_2 .. M_4.
+
+    Why: a jackknife from B blocks is itself uncertain (Student t with B - 1 degrees of freedom, about
+    1/sqrt(2 (B - 1)) relative), so at a fixed seed some cells' errors come out well below the truth.
+    """
+    if 4 in weights and 4 not in moments:
+        raise ValueError("the 4-pt estimator's variance needs the kernel moments up to M_4 (m_max=4)")
+    p = moments[1].shape[-1]
+    mu = moments[1]
+    out = {}
+    for n, w in weights.items():
+        w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+        var = np.empty(len(w))
+        for i, wi in enumerate(w):
+            if n == 2:
+                s2 = _multiset_tensor(wi, p, 2)
+                mean = np.einsum("ab,ab", s2, mu)
+                second = np.einsum("ab,cd,abcd", s2, s2, moments[2], optimize=True)
+            elif n == 4:
+                s4 = _multiset_tensor(wi, p, 4)
+                b = s4 + s4.transpose(0, 2, 1, 3) + s4.transpose(0, 3, 1, 2)
+                lin = np.einsum("abcd,ab->cd", b, mu) + np.einsum("abcd,cd->ab", b, mu)
+                mean = np.einsum("abcd,abcd", b, moments[2]) - np.einsum("ab,ab", lin, mu)
+                second = (np.einsum("abcd,efgh,abcdefgh", b, b, moments[4], optimize=True)
+                          - 2 * np.einsum("abcd,ef,abcdef", b, lin, moments[3], optimize=True)
+                          + np.einsum("ab,cd,abcd", lin, lin, moments[2], optimize=True))
+            else:
+                raise ValueError(f"deep-linear estimator variance of order {n}: only 2 and 4 are implemented")
+            var[i] = second - mean**2
+        out[n] = np.sqrt(np.maximum(var, 0.0) / n_networks)
+    return out
 
 
 def linear_correlators(x, c_w: float, c_b: float, inverse_widths, orders=(2, 4, 6), *, formal: bool = False):

@@ -5,9 +5,11 @@ Rao-Blackwell estimator of the engine, and sets beside them the theory (``nnqft.
 for deep linear nets and deep ReLU with C_b = 0 on a ray, the exact value (``nnqft.deep_exact``).
 Elements are aggregated by multiset class (the pattern of repeated inputs, e.g. "2+1+1").
 
-Errors: the delete-one-block jackknife, except for deep ReLU on a ray, where the estimator's exact
-standard deviation is known (``deep_exact.relu_ray_estimator_stderr``) and replaces it: there the
-block means are heavy-tailed and the jackknife is far too small at L/n >= 1/4 (docs/physics.md sec. 10).
+Errors: the delete-one-block jackknife, except where the estimator's exact standard deviation is
+known, which replaces it: deep ReLU on a ray (every order; ``deep_exact.relu_ray_estimator_stderr``:
+there the block means are heavy-tailed and the jackknife is far too small at L/n >= 1/4) and the
+2-pt and 4-pt of deep linear nets (``deep_exact.linear_estimator_stderr``: a 20-block jackknife is
+itself uncertain by ~16%). docs/physics.md sec. 10.
 """
 
 from __future__ import annotations
@@ -74,29 +76,52 @@ def _exact(point: Point, x: np.ndarray, depth: int, width: int) -> dict | None:
     return {n: correlators.cumulants_from_moments(g, len(x), n) for n in (2, 4, 6)}
 
 
-def _exact_stderr(point: Point, x: np.ndarray, depth: int, width: int, n_networks: int) -> dict | None:
-    """Exact standard deviations {2, 4, 6: (T_n,)} of the Rao-Blackwell estimators where they are known
-    (deep ReLU, C_b = 0, on a ray), else None."""
-    if point.activation != "relu" or point.c_b != 0:
-        return None
-    try:
-        return deep_exact.relu_ray_estimator_stderr(x, point.c_w, [1 / width] * depth, n_networks)
-    except ValueError:  # not on a ray
-        return None
+def class_masks(tuples) -> dict:
+    """{multiset class: boolean mask over ``tuples``}, classes in order of first appearance."""
+    classes = np.array([multiset_class(t) for t in tuples])
+    return {cls: classes == cls for cls in dict.fromkeys(classes)}
+
+
+def _exact_stderrs(point: Point, x: np.ndarray, depths, widths, n_networks: int, masks: dict) -> dict:
+    """Exact standard deviations of the Rao-Blackwell class averages where they are known, by cell:
+    {(L, n): {n_pt: {class: sd}}} (deep ReLU with C_b = 0 on a ray: 2-, 4- and 6-pt; deep linear
+    nets: 2- and 4-pt); {} elsewhere. ``masks``: {n_pt: class_masks(multisets(P, n_pt))}."""
+    if point.activation == "relu" and point.c_b == 0:
+        try:
+            deep_exact.ray_scales(x, point.c_w)
+        except ValueError:  # not on a ray
+            return {}
+        out = {}
+        for depth in depths:
+            for width in widths:
+                # every element is prod_s s_as times one random number: the class average's error is
+                # the average of its elements'
+                sd = deep_exact.relu_ray_estimator_stderr(x, point.c_w, [1 / width] * depth, n_networks, tuple(masks))
+                out[depth, width] = {n: {c: sd[n][m].mean() for c, m in masks[n].items()} for n in masks}
+        return out
+    if point.activation == "linear":
+        weights = {n: np.array([m / m.sum() for m in masks[n].values()]) for n in (2, 4)}
+        out = {}
+        for width in widths:
+            # one recursion to the deepest network gives every depth
+            layers = deep_exact.linear_kernel_moment_layers(x, point.c_w, point.c_b, [1 / width] * max(depths), 4)
+            for depth, moments in enumerate(layers, start=1):
+                if depth in depths:
+                    sd = deep_exact.linear_estimator_stderr(moments, n_networks, weights)
+                    out[depth, width] = {n: dict(zip(masks[n], sd[n])) for n in sd}
+        return out
+    return {}
 
 
 def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exact, gp, extra, exact_sd=None):
     """One row per multiset class: block means -> jackknife mean and error of the class average.
-    ``exact_sd``: the estimator's exact standard deviation per element, for perfectly correlated
-    elements (deep ReLU on a ray), so the class average's is their average; it is then the error,
-    and the breakdown's error (a function of the same one random number) is scaled by the same
+    ``exact_sd``: {class: the class average's exact standard deviation}, where known; it is then the
+    error, and the breakdown's error (a function of the same random numbers) is scaled by the same
     ratio exact / jackknife (delta method)."""
-    classes = np.array([multiset_class(t) for t in tuples])
     rows = []
-    for cls in dict.fromkeys(classes):
-        sel = classes == cls
+    for cls, sel in class_masks(tuples).items():
         mean, jack = estimators.jackknife(lambda *m: statistic(*m)[..., sel].mean(axis=-1), *blocks_)
-        err = jack if exact_sd is None else exact_sd[sel].mean()
+        err = jack if exact_sd is None else exact_sd[cls]
         dev, dev_err = estimators.jackknife(
             lambda *m: np.abs(statistic(*m)[..., sel] - theory[sel]).mean(axis=-1)
             / np.abs(statistic(*m)[..., sel]).mean(axis=-1), *blocks_)
@@ -128,6 +153,11 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
     six = _exact(point, x, 1, 1) is not None
     orders = (2, 4, 6) if six else (2, 4)
     t6 = correlators.multisets(p, 6)
+    masks = {n: class_masks(t) for n, t in ((2, t2), (4, t4), (6, t6)) if n in orders}
+    exact_sds = _exact_stderrs(point, x, depths, widths, sampling.n_networks, masks)
+    if log and exact_sds:
+        log.info("%s: exact estimator errors of %d cells in %.1f s", point.name, len(exact_sds),
+                 time.perf_counter() - start - theory_s)
     for depth in depths:
         kernel = th.kernel[depth][tuple(t2.T)]
         gp = {4: correlators.gaussian_moments(th.kernel[depth], t4), 6: correlators.gaussian_moments(th.kernel[depth], t6)}
@@ -138,7 +168,7 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
                                      blocks=range(sampling.n_blocks), orders=orders)
             rb = {n: out[n][1][0, :, 0] for n in orders}  # Rao-Blackwell block means (B, T_n)
             exact = _exact(point, x, depth, width)
-            sd = _exact_stderr(point, x, depth, width, sampling.n_networks) or {}
+            sd = exact_sds.get((depth, width), {})
             extra = dict(n_networks=sampling.n_networks, theory_seconds_all_depths=theory_s)
 
             def cumulant(n):
