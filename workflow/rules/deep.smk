@@ -20,6 +20,12 @@ def deep_targets():
     ]
 
 
+rule deep_all:
+    # `snakemake deep_all` runs this stage alone.
+    input:
+        deep_targets(),
+
+
 rule deep_point:
     output:
         "results/deep/{point}.csv",
