@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nnqft import deep_exact
 from nnqft import deep_experiments as dx
 from nnqft import deep_summary
 from nnqft.blocks import Sampling
@@ -44,6 +45,13 @@ def test_agreement_flags_each_cell():
     assert out["theory_holds"].tolist() == [True, False]
     assert out["exact_within"].tolist() == [1.0, 0.5]
     assert out["breakdown_4pt"].tolist() == [0.1, 0.4]
+    assert "exact_elements_within_4pt" not in out  # no element rows given
+    # element rows: per cell and order, the share of elements within 3 errors of their exact values
+    elements = pd.DataFrame(dict(point="p", depth=[1, 1, 1, 1, 2, 2, 2], width=4, n_pt=[4, 4, 4, 2, 4, 4, 2],
+                                 z_exact=[0.1, -3.2, 2.9, 0.0, 5.0, 1.0, -3.0]))
+    out = deep_summary.agreement(table, 3.0, elements)
+    assert out["exact_elements_within_4pt"].tolist() == pytest.approx([2 / 3, 0.5])
+    assert out["exact_elements_within_2pt"].tolist() == [1.0, 0.0]
 
 
 def test_rows_take_the_exact_error_where_one_is_given():
@@ -66,14 +74,32 @@ def test_rows_take_the_exact_error_where_one_is_given():
 
 @pytest.mark.slow
 def test_measured_point_sits_on_the_exact_deep_linear_values():
-    table = dx.measure_point(dx.Point("linear", "critical", 1.0, 0.25, "p1_d2"), [2], [3], SAMPLING.with_networks(4000))
+    sampling = SAMPLING.with_networks(4000)
+    table, elements = dx.measure_point(dx.Point("linear", "critical", 1.0, 0.25, "p1_d2"), [2], [3], sampling)
     assert set(table["n_pt"]) == {2, 4, 6} and table["exact"].notna().all()  # 6-pt where an exact value exists
     assert (table["z_exact"].abs() < 4).all()
+    # one row per element (P = 4 inputs: 10, 35 and 84 multisets), each against its own error: the
+    # exact standard deviation for the 2- and 4-pt, the jackknife for the 6-pt
+    assert elements.groupby("n_pt").size().to_dict() == {2: 10, 4: 35, 6: 84}
+    assert list(elements.columns) == list(dx.ELEMENT_COLUMNS)
+    # (single 6-pt elements at n = 3 are heavy-tailed and their 10-block jackknife errors unreliable:
+    # up to |z| = 4.5 here; their class rows above are within 4)
+    assert (elements.loc[elements["n_pt"] < 6, "z_exact"].abs() < 4).all()
+    six = elements[elements["n_pt"] == 6]
+    np.testing.assert_array_equal(six["measured_stderr"], six["jackknife_stderr"])
+    four = elements[elements["n_pt"] == 4]
+    x = dx.inputs("p1_d2", "linear", sampling)
+    moments = deep_exact.linear_kernel_moments(x, 1.0, 0.25, [1 / 3] * 2, 4)
+    exact_sd = deep_exact.linear_estimator_stderr(moments, 4000, {4: np.eye(35)})[4]
+    np.testing.assert_allclose(four["measured_stderr"], exact_sd, rtol=1e-12)
+    # the class rows' values are the averages of their elements'
+    cls = table[(table["n_pt"] == 4) & (table["multiset_class"] == "2+1+1")]
+    np.testing.assert_allclose(cls["measured"], four.loc[four["multiset_class"] == "2+1+1", "measured"].mean(), rtol=1e-12)
 
 
 @pytest.mark.slow
 def test_points_without_exact_values_skip_the_six_point():
-    table = dx.measure_point(dx.Point("erf", "critical", 1.0, 0.0, "p1_d2"), [1], [4], SAMPLING)
-    assert set(table["n_pt"]) == {2, 4} and table["exact"].isna().all()
+    table, elements = dx.measure_point(dx.Point("erf", "critical", 1.0, 0.0, "p1_d2"), [1], [4], SAMPLING)
+    assert set(table["n_pt"]) == {2, 4} and table["exact"].isna().all() and elements.empty
     # one hidden layer: the 1/n theory is exact for the 4-pt, and the RB shift of the 2-pt is zero
     assert (table["z_theory"].abs() < 4).all()

@@ -274,10 +274,10 @@ def linear_kernel_moments(x, c_w: float, c_b: float, inverse_widths, m_max: int 
     return last
 
 
-def _multiset_tensor(weights: np.ndarray, p: int, n: int) -> np.ndarray:
-    """The (P,)*n tensor that holds w_t at the sorted index tuple of multiset t and 0 elsewhere."""
-    out = np.zeros((p,) * n)
-    out[tuple(correlators.multisets(p, n).T)] = weights
+def _multiset_tensors(weights: np.ndarray, p: int, n: int) -> np.ndarray:
+    """(k,) + (P,)*n: row i holds weights[i, t] at the sorted index tuple of multiset t, 0 elsewhere."""
+    out = np.zeros((len(weights),) + (p,) * n)
+    out[(slice(None),) + tuple(correlators.multisets(p, n).T)] = weights
     return out
 
 
@@ -303,24 +303,21 @@ def linear_estimator_stderr(moments: dict, n_networks: int, weights: dict) -> di
     out = {}
     for n, w in weights.items():
         w = np.atleast_2d(np.asarray(w, dtype=np.float64))
-        var = np.empty(len(w))
-        for i, wi in enumerate(w):
-            if n == 2:
-                s2 = _multiset_tensor(wi, p, 2)
-                mean = np.einsum("ab,ab", s2, mu)
-                second = np.einsum("ab,cd,abcd", s2, s2, moments[2], optimize=True)
-            elif n == 4:
-                s4 = _multiset_tensor(wi, p, 4)
-                b = s4 + s4.transpose(0, 2, 1, 3) + s4.transpose(0, 3, 1, 2)
-                lin = np.einsum("abcd,ab->cd", b, mu) + np.einsum("abcd,cd->ab", b, mu)
-                mean = np.einsum("abcd,abcd", b, moments[2]) - np.einsum("ab,ab", lin, mu)
-                second = (np.einsum("abcd,efgh,abcdefgh", b, b, moments[4], optimize=True)
-                          - 2 * np.einsum("abcd,ef,abcdef", b, lin, moments[3], optimize=True)
-                          + np.einsum("ab,cd,abcd", lin, lin, moments[2], optimize=True))
-            else:
-                raise ValueError(f"deep-linear estimator variance of order {n}: only 2 and 4 are implemented")
-            var[i] = second - mean**2
-        out[n] = np.sqrt(np.maximum(var, 0.0) / n_networks)
+        if n == 2:
+            s2 = _multiset_tensors(w, p, 2)
+            mean = np.einsum("kab,ab->k", s2, mu)
+            second = np.einsum("kab,kcd,abcd->k", s2, s2, moments[2], optimize=True)
+        elif n == 4:
+            s4 = _multiset_tensors(w, p, 4)
+            b = s4 + s4.transpose(0, 1, 3, 2, 4) + s4.transpose(0, 1, 4, 2, 3)
+            lin = np.einsum("kabcd,ab->kcd", b, mu) + np.einsum("kabcd,cd->kab", b, mu)
+            mean = np.einsum("kabcd,abcd->k", b, moments[2]) - np.einsum("kab,ab->k", lin, mu)
+            second = (np.einsum("kabcd,kefgh,abcdefgh->k", b, b, moments[4], optimize=True)
+                      - 2 * np.einsum("kabcd,kef,abcdef->k", b, lin, moments[3], optimize=True)
+                      + np.einsum("kab,kcd,abcd->k", lin, lin, moments[2], optimize=True))
+        else:
+            raise ValueError(f"deep-linear estimator variance of order {n}: only 2 and 4 are implemented")
+        out[n] = np.sqrt(np.maximum(second - mean**2, 0.0) / n_networks)
     return out
 
 

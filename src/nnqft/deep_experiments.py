@@ -27,6 +27,8 @@ from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 
 INPUT_SETS = ("p1_d1", "p1_d2", "p1_d3", "random_d3")
+ELEMENT_COLUMNS = ("activation", "init", "c_w", "c_b", "input_set", "depth", "width", "n_pt", "multiset",
+                   "multiset_class", "measured", "measured_stderr", "jackknife_stderr", "exact", "z_exact")
 N_RANDOM_INPUTS = 4
 
 
@@ -82,9 +84,16 @@ def class_masks(tuples) -> dict:
     return {cls: classes == cls for cls in dict.fromkeys(classes)}
 
 
+@dataclass(frozen=True)
+class ExactErrors:
+    """The Rao-Blackwell estimator's exact standard deviations in one cell and order."""
+    classes: dict  # {multiset class: of the class average}
+    elements: np.ndarray  # (T_n,): of each element
+
+
 def _exact_stderrs(point: Point, x: np.ndarray, depths, widths, n_networks: int, masks: dict) -> dict:
-    """Exact standard deviations of the Rao-Blackwell class averages where they are known, by cell:
-    {(L, n): {n_pt: {class: sd}}} (deep ReLU with C_b = 0 on a ray: 2-, 4- and 6-pt; deep linear
+    """Exact standard deviations of the Rao-Blackwell estimators where they are known, by cell:
+    {(L, n): {n_pt: ExactErrors}} (deep ReLU with C_b = 0 on a ray: 2-, 4- and 6-pt; deep linear
     nets: 2- and 4-pt); {} elsewhere. ``masks``: {n_pt: class_masks(multisets(P, n_pt))}."""
     if point.activation == "relu" and point.c_b == 0:
         try:
@@ -97,10 +106,14 @@ def _exact_stderrs(point: Point, x: np.ndarray, depths, widths, n_networks: int,
                 # every element is prod_s s_as times one random number: the class average's error is
                 # the average of its elements'
                 sd = deep_exact.relu_ray_estimator_stderr(x, point.c_w, [1 / width] * depth, n_networks, tuple(masks))
-                out[depth, width] = {n: {c: sd[n][m].mean() for c, m in masks[n].items()} for n in masks}
+                out[depth, width] = {n: ExactErrors({c: sd[n][m].mean() for c, m in masks[n].items()}, sd[n])
+                                     for n in masks}
         return out
     if point.activation == "linear":
-        weights = {n: np.array([m / m.sum() for m in masks[n].values()]) for n in (2, 4)}
+        weights = {}
+        for n in (2, 4):  # one weight row per class average, then one per element
+            class_rows = np.array([m / m.sum() for m in masks[n].values()])
+            weights[n] = np.vstack([class_rows, np.eye(class_rows.shape[1])])
         out = {}
         for width in widths:
             # one recursion to the deepest network gives every depth
@@ -108,7 +121,8 @@ def _exact_stderrs(point: Point, x: np.ndarray, depths, widths, n_networks: int,
             for depth, moments in enumerate(layers, start=1):
                 if depth in depths:
                     sd = deep_exact.linear_estimator_stderr(moments, n_networks, weights)
-                    out[depth, width] = {n: dict(zip(masks[n], sd[n])) for n in sd}
+                    out[depth, width] = {n: ExactErrors(dict(zip(masks[n], sd[n])), sd[n][len(masks[n]):])
+                                         for n in sd}
         return out
     return {}
 
@@ -137,9 +151,22 @@ def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exac
     return rows
 
 
-def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) -> pd.DataFrame:
-    """Rows of ``deep_finite_width.csv`` for one point: every depth and width, 4-pt and 2-pt.
-    ``theory_seconds_all_depths``: time of the 1/n theory of the point (all depths at once)."""
+def _element_rows(point, depth, width, n_pt, tuples, blocks_, statistic, exact, errors):
+    """One row per element (multiset) where an exact value exists: measured, its error (the exact
+    standard deviation where ``errors`` is given, else the jackknife) and z against the exact value."""
+    mean, jack = estimators.jackknife(statistic, *blocks_)
+    err = jack if errors is None else errors.elements
+    return pd.DataFrame(dict(
+        activation=point.activation, init=point.init, c_w=point.c_w, c_b=point.c_b, input_set=point.input_set,
+        depth=depth, width=width, n_pt=n_pt, multiset=[" ".join(map(str, t)) for t in tuples],
+        multiset_class=[multiset_class(t) for t in tuples], measured=mean, measured_stderr=err,
+        jackknife_stderr=jack, exact=exact, z_exact=(mean - exact) / err))
+
+
+def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of ``deep_finite_width.csv`` for one point (every depth and width, 4-pt and 2-pt, and the
+    6-pt where exact values exist) and, where exact values exist, of ``deep_exact_elements.csv`` (one
+    per element). ``theory_seconds_all_depths``: time of the 1/n theory of the point (all depths at once)."""
     x = inputs(point.input_set, point.activation, sampling)
     p = len(x)
     t2, t4 = correlators.multisets(p, 2), correlators.multisets(p, 4)
@@ -155,6 +182,7 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
     t6 = correlators.multisets(p, 6)
     masks = {n: class_masks(t) for n, t in ((2, t2), (4, t4), (6, t6)) if n in orders}
     exact_sds = _exact_stderrs(point, x, depths, widths, sampling.n_networks, masks)
+    elements = []
     if log and exact_sds:
         log.info("%s: exact estimator errors of %d cells in %.1f s", point.name, len(exact_sds),
                  time.perf_counter() - start - theory_s)
@@ -174,18 +202,24 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
             def cumulant(n):
                 return lambda *m: correlators.cumulants_from_moments(dict(zip(orders, m)), p, n)
 
+            def class_errors(n):
+                return sd[n].classes if n in sd else None
+
             rows += _rows_of(point, depth, width, 4, t4, tuple(rb.values()), cumulant(4),
                              th.connected_four_point(depth + 1, t4) / width, exact and exact[4], gp[4], extra,
-                             sd.get(4))
+                             class_errors(4))
             rows += _rows_of(point, depth, width, 2, t2, (rb[2],), lambda m2: m2 - kernel,
                              th.shift[depth][tuple(t2.T)] / width, exact and exact[2] - kernel, kernel, extra,
-                             sd.get(2))
+                             class_errors(2))
             if six:
                 rows += _rows_of(point, depth, width, 6, t6, tuple(rb.values()), cumulant(6), np.zeros(len(t6)),
-                                 exact[6], gp[6], extra, sd.get(6))
+                                 exact[6], gp[6], extra, class_errors(6))
+                for n, t in ((2, t2), (4, t4), (6, t6)):
+                    elements.append(_element_rows(point, depth, width, n, t, tuple(rb.values()), cumulant(n),
+                                                  exact[n], sd.get(n)))
             if log:
                 log.info("%s L=%d n=%d done", point.name, depth, width)
     df = pd.DataFrame(rows)
     df.attrs["allow_nonfinite"] = ["exact", "z_exact"]  # NaN where no exact result exists
-    return df
+    return df, pd.concat(elements, ignore_index=True) if elements else pd.DataFrame(columns=ELEMENT_COLUMNS)
 

@@ -10,21 +10,32 @@ import pandas as pd
 SECOND_ORDER_MIN_WIDTH = 32
 
 
-def agreement(table: pd.DataFrame, sigma: float) -> pd.DataFrame:
+def agreement(table: pd.DataFrame, sigma: float, elements: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (point, L, n): does the 1/n theory hold (|z_theory| < sigma on every 4-pt and 2-pt class),
-    and the share of classes (2-, 4- and 6-pt) within sigma of the exact values where they exist."""
+    the share of classes (2-, 4- and 6-pt) within sigma of the exact values where they exist, and
+    from ``elements`` (the per-element rows of ``deep_exact_elements.csv``) the share of each order's
+    elements within sigma of their exact values (``exact_elements_within_{n}pt``)."""
     keys = ["point", "activation", "init", "input_set", "depth", "width", "depth_over_width"]
+    orders = sorted(elements["n_pt"].unique()) if elements is not None and len(elements) else []
     rows = []
     for key, grp in table.groupby(keys, sort=False):
         has_exact = grp["exact"].notna()
         leading = grp[grp["n_pt"] < 6]  # the 1/n theory predicts the 2- and 4-pt (the connected 6-pt is 1/n^2)
-        rows.append(dict(zip(keys, key), theory_holds=bool((leading["z_theory"].abs() < sigma).all()),
-                         max_abs_z_theory=float(leading["z_theory"].abs().max()),
-                         exact_within=float((grp.loc[has_exact, "z_exact"].abs() < sigma).mean())
-                         if has_exact.any() else np.nan,
-                         breakdown_4pt=float(grp.loc[grp["n_pt"] == 4, "breakdown"].max())))
+        row = dict(zip(keys, key), theory_holds=bool((leading["z_theory"].abs() < sigma).all()),
+                   max_abs_z_theory=float(leading["z_theory"].abs().max()),
+                   exact_within=float((grp.loc[has_exact, "z_exact"].abs() < sigma).mean())
+                   if has_exact.any() else np.nan,
+                   breakdown_4pt=float(grp.loc[grp["n_pt"] == 4, "breakdown"].max()))
+        if orders:
+            point, depth, width = key[0], key[4], key[5]
+            cell = elements[(elements["point"] == point) & (elements["depth"] == depth) & (elements["width"] == width)]
+            for n in orders:
+                z = cell.loc[cell["n_pt"] == n, "z_exact"]
+                row[f"exact_elements_within_{n}pt"] = float((z.abs() < sigma).mean()) if len(z) else np.nan
+        rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs["allow_nonfinite"] = ["exact_within"]  # NaN where no exact result exists
+    # NaN where no exact result exists
+    out.attrs["allow_nonfinite"] = ["exact_within"] + [f"exact_elements_within_{n}pt" for n in orders]
     return out
 
 

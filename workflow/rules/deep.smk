@@ -11,6 +11,7 @@ wildcard_constraints:
 def deep_targets():
     return [
         "results/tables/deep_finite_width.csv",
+        "results/tables/deep_exact_elements.csv",
         "results/tables/deep_agreement.csv",
         "results/tables/deep_second_order.csv",
         "results/figures/deep_finite_width.png",
@@ -28,7 +29,8 @@ rule deep_all:
 
 rule deep_point:
     output:
-        "results/deep/{point}.csv",
+        classes="results/deep/{point}.csv",
+        elements="results/deep/elements/{point}.csv",
     params:
         settings=settings_of("deep_point"),
         code=code_of("deep_point"),
@@ -43,10 +45,13 @@ rule deep_point:
 
 rule deep_tables:
     input:
-        expand("results/deep/{point}.csv", point=DEEP["points"]),
+        classes=expand("results/deep/{point}.csv", point=DEEP["points"]),
+        elements=expand("results/deep/elements/{point}.csv", point=DEEP["points"]),
     output:
         table=report("results/tables/deep_finite_width.csv", caption="../report/deep_finite_width_table.rst",
                      category=DEEP_CATEGORY),
+        elements=report("results/tables/deep_exact_elements.csv", caption="../report/deep_exact_elements_table.rst",
+                        category=DEEP_CATEGORY),
         agreement=report("results/tables/deep_agreement.csv", caption="../report/deep_agreement_table.rst",
                          category=DEEP_CATEGORY),
         second_order=report("results/tables/deep_second_order.csv", caption="../report/deep_second_order_table.rst",

@@ -9,6 +9,8 @@ deep = cfg["deep"]
 p = deep["points"][name]  # the only point in this job's settings
 point = deep_experiments.Point(p["activation"], p["init"], float(p["c_w"]), float(p["c_b"]), p["input_set"])
 sampling = settings.sampling(cfg, deep["n_networks"], deep["n_blocks"])
-table = deep_experiments.measure_point(point, deep["depths"], deep["widths"], sampling, log=log)
-table.insert(0, "point", name)
-io.write_table(table, snakemake.output[0])  # noqa: F821
+table, elements = deep_experiments.measure_point(point, deep["depths"], deep["widths"], sampling, log=log)
+for rows in (table, elements):
+    rows.insert(0, "point", name)
+io.write_table(table, snakemake.output.classes)  # noqa: F821
+io.write_table(elements, snakemake.output.elements)  # noqa: F821
