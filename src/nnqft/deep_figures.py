@@ -122,3 +122,45 @@ def six_point_figure(table: pd.DataFrame, cls: str = "6"):
             ax.legend(fontsize=7)
     fig.suptitle("connected 6-pt of deep networks: measured (points), exact (dotted)", fontsize=10)
     return fig
+
+
+def exact_agreement_figure(agreement: pd.DataFrame, elements: pd.DataFrame, share: float = 0.95):
+    """Points with exact values (columns): per order, a map over (L, n) of the share of elements within
+    errors of their exact values (``deep_agreement.csv``; cells below ``share`` framed in red), and
+    the histogram of every element's z against the standard normal (bottom)."""
+    orders = sorted(int(c.split("_")[-1][:-2]) for c in agreement if c.startswith("exact_elements_within_"))
+    points = list(dict.fromkeys(elements["point"])) or ["(no point with exact values)"]
+    theme()
+    fig, axes = plt.subplots(len(orders) + 1, len(points), figsize=(3.8 * len(points), 2.6 * (len(orders) + 1)),
+                             squeeze=False, constrained_layout=True)
+    for col, point in enumerate(points):
+        cells = agreement[agreement["point"] == point]
+        for row, n in enumerate(orders):
+            ax = axes[row, col]
+            grid = cells.pivot_table(index="depth", columns="width", values=f"exact_elements_within_{n}pt")
+            ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=0.5, vmax=1.0)
+            ax.grid(False)
+            for (i, j), value in np.ndenumerate(grid.to_numpy()):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if value < 0.8 else "black")
+                if value < share:
+                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.5))
+            ax.set_xticks(range(grid.shape[1]), grid.columns, fontsize=7)
+            ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
+            ax.set_xlabel("width n")
+            ax.set_ylabel("depth L")
+            ax.set_title(f"{point}: {n}-pt elements within errors", fontsize=9)
+        ax = axes[-1, col]
+        z = elements.loc[elements["point"] == point, "z_exact"].to_numpy()
+        if len(z):
+            edges = np.linspace(-5, 5, 41)
+            ax.hist(np.clip(z, -5, 5), bins=edges, density=True, color="C0", alpha=0.7, label=f"{len(z)} elements")
+            grid_z = np.linspace(-5, 5, 201)
+            ax.plot(grid_z, np.exp(-grid_z**2 / 2) / np.sqrt(2 * np.pi), "k", lw=1, label="N(0, 1)")
+            ax.set_yscale("log")
+            ax.set_ylim(1e-4, 1)
+            ax.legend(fontsize=7)
+        ax.set_xlabel("z = (measured - exact) / error (clipped to +-5)")
+        ax.set_title(f"{point}: every element", fontsize=9)
+    fig.suptitle("deep networks against exact values, element by element", fontsize=10)
+    return fig

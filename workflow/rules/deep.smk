@@ -18,6 +18,7 @@ def deep_targets():
         "results/figures/deep_breakdown.png",
         "results/figures/deep_relu_product.png",
         "results/figures/deep_six_point.png",
+        "results/figures/deep_exact_agreement.png",
     ]
 
 
@@ -67,7 +68,9 @@ rule deep_tables:
 
 rule deep_figures:
     input:
-        "results/tables/deep_finite_width.csv",
+        table="results/tables/deep_finite_width.csv",
+        agreement="results/tables/deep_agreement.csv",
+        elements="results/tables/deep_exact_elements.csv",
     output:
         finite_width=report("results/figures/deep_finite_width.png", caption="../report/deep_finite_width_figure.rst",
                             category=DEEP_CATEGORY),
@@ -77,6 +80,8 @@ rule deep_figures:
                             category=DEEP_CATEGORY),
         six_point=report("results/figures/deep_six_point.png", caption="../report/deep_six_point_figure.rst",
                          category=DEEP_CATEGORY),
+        exact_agreement=report("results/figures/deep_exact_agreement.png",
+                               caption="../report/deep_exact_agreement_figure.rst", category=DEEP_CATEGORY),
     params:
         code=code_of("deep_figures"),
     log:
