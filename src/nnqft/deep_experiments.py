@@ -27,8 +27,9 @@ from nnqft.blocks import Sampling
 from nnqft.networks import NetworkSpec
 
 INPUT_SETS = ("p1_d1", "p1_d2", "p1_d3", "random_d3")
-ELEMENT_COLUMNS = ("activation", "init", "c_w", "c_b", "input_set", "depth", "width", "n_pt", "multiset",
-                   "multiset_class", "measured", "measured_stderr", "jackknife_stderr", "exact", "z_exact")
+# the point's activation, initialisation and inputs are in its class rows (deep_finite_width.csv)
+ELEMENT_COLUMNS = ("depth", "width", "n_pt", "multiset", "multiset_class", "measured", "measured_stderr",
+                   "jackknife_stderr", "exact", "z_exact")
 N_RANDOM_INPUTS = 4
 
 
@@ -151,13 +152,12 @@ def _rows_of(point, depth, width, n_pt, tuples, blocks_, statistic, theory, exac
     return rows
 
 
-def _element_rows(point, depth, width, n_pt, tuples, blocks_, statistic, exact, errors):
+def _element_rows(depth, width, n_pt, tuples, blocks_, statistic, exact, errors):
     """One row per element (multiset) where an exact value exists: measured, its error (the exact
     standard deviation where ``errors`` is given, else the jackknife) and z against the exact value."""
     mean, jack = estimators.jackknife(statistic, *blocks_)
     err = jack if errors is None else errors.elements
     return pd.DataFrame(dict(
-        activation=point.activation, init=point.init, c_w=point.c_w, c_b=point.c_b, input_set=point.input_set,
         depth=depth, width=width, n_pt=n_pt, multiset=[" ".join(map(str, t)) for t in tuples],
         multiset_class=[multiset_class(t) for t in tuples], measured=mean, measured_stderr=err,
         jackknife_stderr=jack, exact=exact, z_exact=(mean - exact) / err))
@@ -215,7 +215,7 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
                 rows += _rows_of(point, depth, width, 6, t6, tuple(rb.values()), cumulant(6), np.zeros(len(t6)),
                                  exact[6], gp[6], extra, class_errors(6))
                 for n, t in ((2, t2), (4, t4), (6, t6)):
-                    elements.append(_element_rows(point, depth, width, n, t, tuple(rb.values()), cumulant(n),
+                    elements.append(_element_rows(depth, width, n, t, tuple(rb.values()), cumulant(n),
                                                   exact[n], sd.get(n)))
             if log:
                 log.info("%s L=%d n=%d done", point.name, depth, width)
