@@ -128,7 +128,7 @@ def exact_agreement_figure(agreement: pd.DataFrame, elements: pd.DataFrame, shar
     """Points with exact values (columns): per order, a map over (L, n) of the share of elements within
     errors of their exact values (``deep_agreement.csv``; cells below ``share`` framed in red), and
     the histogram of every element's z against the standard normal (bottom)."""
-    orders = sorted(int(c.split("_")[-1][:-2]) for c in agreement if c.startswith("exact_elements_within_"))
+    orders = sorted(elements["n_pt"].unique())
     points = list(dict.fromkeys(elements["point"])) or ["(no point with exact values)"]
     theme()
     fig, axes = plt.subplots(len(orders) + 1, len(points), figsize=(3.8 * len(points), 2.6 * (len(orders) + 1)),

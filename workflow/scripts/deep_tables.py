@@ -13,4 +13,4 @@ io.write_table(table, snakemake.output.table)  # noqa: F821
 io.write_table(elements, snakemake.output.elements)  # noqa: F821
 io.write_table(deep_summary.agreement(table, sigma, elements), snakemake.output.agreement)  # noqa: F821
 io.write_table(deep_summary.second_order_fits(table), snakemake.output.second_order)  # noqa: F821
-log.info("%d rows from %d points", len(table), len(snakemake.input))  # noqa: F821
+log.info("%d rows from %d points", len(table), len(snakemake.input.classes))  # noqa: F821
