@@ -6,7 +6,7 @@ import pytest
 
 from nnqft import deep_exact
 from nnqft import deep_experiments as dx
-from nnqft import deep_summary
+from nnqft import deep_replicates, deep_summary
 from nnqft.blocks import Sampling
 
 SAMPLING = Sampling(seed=3, n_networks=400, n_blocks=10)
@@ -103,3 +103,24 @@ def test_points_without_exact_values_skip_the_six_point():
     assert set(table["n_pt"]) == {2, 4} and table["exact"].isna().all() and elements.empty
     # one hidden layer: the 1/n theory is exact for the 4-pt, and the RB shift of the 2-pt is zero
     assert (table["z_theory"].abs() < 4).all()
+
+
+@pytest.mark.slow
+def test_replicates_redraw_the_stage_and_spread_as_the_exact_error():
+    # 40 seeds of a small deep-linear cell: the seed-3 replicate is the stage's own draw, the
+    # replicates' spread matches the exact standard deviation (its own relative error ~12% here),
+    # and no class is biased
+    point, sampling = dx.Point("linear", "critical", 1.0, 0.25, "p1_d2"), SAMPLING
+    classes, elements = deep_replicates.replicate_rows(point, 2, 8, sampling, range(3, 43))
+    stage, _ = dx.measure_point(point, [2], [8], sampling)
+    timed = "theory_seconds_all_depths"
+    pd.testing.assert_frame_equal(classes[classes["seed"] == 3].drop(columns=["seed", timed]).reset_index(drop=True),
+                                  stage.drop(columns=timed))
+    per_class, cells = deep_replicates.summary(classes, elements)
+    exact_error = per_class[per_class["n_pt"] < 6]
+    np.testing.assert_allclose(exact_error["spread"], exact_error["measured_stderr"], rtol=0.35)
+    assert (per_class["bias_in_errors"].abs() < 4).all() and (per_class["replicates"] == 40).all()
+    # the element rule per seed, counted here from the element rows
+    four = elements[elements["n_pt"] == 4].groupby("seed")["z_exact"].apply(lambda z: (z.abs() < 3).mean())
+    assert cells.set_index("n_pt").loc[4, "failing"] == pytest.approx((four < 0.95).mean())
+    assert cells.set_index("n_pt").loc[4, "worst"] == pytest.approx(four.min())

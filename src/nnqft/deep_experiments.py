@@ -14,6 +14,7 @@ itself uncertain by ~16%). docs/physics.md sec. 10.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -92,10 +93,14 @@ class ExactErrors:
     elements: np.ndarray  # (T_n,): of each element
 
 
-def _exact_stderrs(point: Point, x: np.ndarray, depths, widths, n_networks: int, masks: dict) -> dict:
+@functools.lru_cache(maxsize=8)
+def _exact_stderrs(point: Point, x_rows: tuple, depths: tuple, widths: tuple, n_networks: int, orders: tuple) -> dict:
     """Exact standard deviations of the Rao-Blackwell estimators where they are known, by cell:
     {(L, n): {n_pt: ExactErrors}} (deep ReLU with C_b = 0 on a ray: 2-, 4- and 6-pt; deep linear
-    nets: 2- and 4-pt); {} elsewhere. ``masks``: {n_pt: class_masks(multisets(P, n_pt))}."""
+    nets: 2- and 4-pt); {} elsewhere. Cached: they do not depend on the seed (replicate studies,
+    ``nnqft.deep_replicates``, draw one cell again and again)."""
+    x = np.array(x_rows, dtype=np.float64)
+    masks = {n: class_masks(correlators.multisets(len(x), n)) for n in orders}
     if point.activation == "relu" and point.c_b == 0:
         try:
             deep_exact.ray_scales(x, point.c_w)
@@ -180,8 +185,8 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
     six = _exact(point, x, 1, 1) is not None
     orders = (2, 4, 6) if six else (2, 4)
     t6 = correlators.multisets(p, 6)
-    masks = {n: class_masks(t) for n, t in ((2, t2), (4, t4), (6, t6)) if n in orders}
-    exact_sds = _exact_stderrs(point, x, depths, widths, sampling.n_networks, masks)
+    exact_sds = _exact_stderrs(point, tuple(map(tuple, x.tolist())), tuple(depths), tuple(widths),
+                               sampling.n_networks, orders)
     elements = []
     if log and exact_sds:
         log.info("%s: exact estimator errors of %d cells in %.1f s", point.name, len(exact_sds),
