@@ -63,13 +63,18 @@ def summary(classes: pd.DataFrame, elements: pd.DataFrame, sigma: float = SIGMA,
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default="config/config.yaml", help="the config file (its deep section and seed-free sampling)")
+    p.add_argument("--config", default="config/config.yaml",
+                   help="the config file: its deep section and sampling settings (the seeds come from --seeds)")
     p.add_argument("--point", required=True, help="a name of the config's deep.points")
     p.add_argument("--depth", type=int, required=True)
     p.add_argument("--width", type=int, required=True)
     p.add_argument("--seeds", type=int, nargs=2, required=True, metavar=("FIRST", "LAST"), help="inclusive range")
     p.add_argument("--csv", metavar="PREFIX", help="also write PREFIX_classes.csv and PREFIX_elements.csv")
     args = p.parse_args(argv)
+    if args.depth < 1 or args.width < 1:
+        p.error(f"--depth and --width must be positive, got {args.depth} and {args.width}")
+    if args.seeds[0] > args.seeds[1]:
+        p.error(f"--seeds FIRST LAST needs FIRST <= LAST, got {args.seeds[0]} {args.seeds[1]}")
     cfg = config.load(args.config)
     deep = cfg["deep"]
     if args.point not in deep["points"]:
