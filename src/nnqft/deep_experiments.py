@@ -65,16 +65,27 @@ def multiset_class(t) -> str:
     return "+".join(map(str, counts))
 
 
-def _exact(point: Point, x: np.ndarray, depth: int, width: int) -> dict | None:
-    """Exact joint cumulants {2, 4, 6: (T_n,)} where an all-order result exists, else None."""
-    u = [1 / width] * depth
+def _exact_kind(point: Point, x: np.ndarray) -> str | None:
+    """Which all-order result the point has: "linear" (deep linear nets), "relu_ray" (deep ReLU with
+    C_b = 0, inputs on a ray) or None."""
     if point.activation == "linear":
-        g = deep_exact.linear_correlators(x, point.c_w, point.c_b, u, orders=(2, 4, 6))
-    elif point.activation == "relu" and point.c_b == 0:
+        return "linear"
+    if point.activation == "relu" and point.c_b == 0:
         try:
-            g = deep_exact.relu_ray_correlators(x, point.c_w, u, orders=(2, 4, 6))
+            deep_exact.ray_scales(x, point.c_w)
         except ValueError:  # not on a ray
             return None
+        return "relu_ray"
+    return None
+
+
+def _exact(point: Point, x: np.ndarray, depth: int, width: int) -> dict | None:
+    """Exact joint cumulants {2, 4, 6: (T_n,)} where an all-order result exists, else None."""
+    kind, u = _exact_kind(point, x), [1 / width] * depth
+    if kind == "linear":
+        g = deep_exact.linear_correlators(x, point.c_w, point.c_b, u, orders=(2, 4, 6))
+    elif kind == "relu_ray":
+        g = deep_exact.relu_ray_correlators(x, point.c_w, u, orders=(2, 4, 6))
     else:
         return None
     return {n: correlators.cumulants_from_moments(g, len(x), n) for n in (2, 4, 6)}
@@ -101,11 +112,8 @@ def _exact_stderrs(point: Point, x_rows: tuple, depths: tuple, widths: tuple, n_
     ``nnqft.deep_replicates``, draw one cell again and again)."""
     x = np.array(x_rows, dtype=np.float64)
     masks = {n: class_masks(correlators.multisets(len(x), n)) for n in orders}
-    if point.activation == "relu" and point.c_b == 0:
-        try:
-            deep_exact.ray_scales(x, point.c_w)
-        except ValueError:  # not on a ray
-            return {}
+    kind = _exact_kind(point, x)
+    if kind == "relu_ray":
         out = {}
         for depth in depths:
             for width in widths:
@@ -115,7 +123,7 @@ def _exact_stderrs(point: Point, x_rows: tuple, depths: tuple, widths: tuple, n_
                 out[depth, width] = {n: ExactErrors({c: sd[n][m].mean() for c, m in masks[n].items()}, sd[n])
                                      for n in masks}
         return out
-    if point.activation == "linear":
+    if kind == "linear":
         weights = {}
         for n in (2, 4):  # one weight row per class average, then one per element
             class_rows = np.array([m / m.sum() for m in masks[n].values()])
@@ -182,7 +190,7 @@ def measure_point(point: Point, depths, widths, sampling: Sampling, log=None) ->
     theory_s = time.perf_counter() - start
     # The connected 6-pt has no 1/n term (it starts at 1/n^2): it is measured only where an exact value
     # exists to compare with (its Rao-Blackwell Wick sums over 462 multisets double the compile time).
-    six = _exact(point, x, 1, 1) is not None
+    six = _exact_kind(point, x) is not None
     orders = (2, 4, 6) if six else (2, 4)
     t6 = correlators.multisets(p, 6)
     exact_sds = _exact_stderrs(point, tuple(map(tuple, x.tolist())), tuple(depths), tuple(widths),

@@ -17,6 +17,8 @@ def agreement(table: pd.DataFrame, sigma: float, elements: pd.DataFrame | None =
     elements within sigma of their exact values (``exact_elements_within_{n}pt``)."""
     keys = ["point", "activation", "init", "input_set", "depth", "width", "depth_over_width"]
     orders = sorted(elements["n_pt"].unique()) if elements is not None and len(elements) else []
+    shares = (elements.assign(within=elements["z_exact"].abs() < sigma)
+              .groupby(["point", "depth", "width", "n_pt"])["within"].mean() if orders else None)
     rows = []
     for key, grp in table.groupby(keys, sort=False):
         has_exact = grp["exact"].notna()
@@ -26,12 +28,8 @@ def agreement(table: pd.DataFrame, sigma: float, elements: pd.DataFrame | None =
                    exact_within=float((grp.loc[has_exact, "z_exact"].abs() < sigma).mean())
                    if has_exact.any() else np.nan,
                    breakdown_4pt=float(grp.loc[grp["n_pt"] == 4, "breakdown"].max()))
-        if orders:
-            point, depth, width = key[0], key[4], key[5]
-            cell = elements[(elements["point"] == point) & (elements["depth"] == depth) & (elements["width"] == width)]
-            for n in orders:
-                z = cell.loc[cell["n_pt"] == n, "z_exact"]
-                row[f"exact_elements_within_{n}pt"] = float((z.abs() < sigma).mean()) if len(z) else np.nan
+        for n in orders:
+            row[f"exact_elements_within_{n}pt"] = float(shares.get((key[0], key[4], key[5], n), np.nan))
         rows.append(row)
     out = pd.DataFrame(rows)
     # NaN where no exact result exists
